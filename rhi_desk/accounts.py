@@ -1,0 +1,163 @@
+"""Users, roles and sign-in rules (no Flask here: the CLI and the views both call these).
+
+Passwords are hashed with Argon2. Repeated failures first slow an account down (a short lock)
+and then lock it for longer, so a stolen laptop cannot be guessed into.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlite_utils
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from . import audit
+from .clock import now, now_iso
+from .db import write_transaction
+
+ROLES = {
+    "admin": "Administrator",
+    "missing_team": "Missing team",
+    "manager": "Manager",
+    "practitioner": "Social worker",
+    "provider": "RHI provider",
+}
+MIN_PASSWORD_LENGTH = 10
+# After this many failures in a row the account pauses briefly, then locks for longer.
+SLOW_DOWN_AFTER = 3
+SLOW_DOWN_FOR = timedelta(seconds=30)
+LOCK_AFTER = 6
+LOCK_FOR = timedelta(minutes=15)
+
+_hasher = PasswordHasher()
+
+
+class AccountError(Exception):
+    """A user-facing problem with an account request; the message says what to do."""
+
+
+@dataclass
+class SignInResult:
+    """What happened when someone tried to sign in."""
+
+    user: dict | None
+    message: str | None = None
+
+
+def validate_password(password: str) -> None:
+    """Refuse passwords that are too short to protect children's records."""
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"Enter a password of at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def create_user(
+    db: sqlite_utils.Database,
+    username: str,
+    password: str,
+    role: str,
+    *,
+    display_name: str | None = None,
+    organisation: str | None = None,
+    by: str | None = None,
+) -> dict:
+    """Add a user with an Argon2-hashed password; raises AccountError for a bad request."""
+    username = (username or "").strip()
+    if not username or not username.replace(".", "").replace("-", "").replace("_", "").isalnum():
+        raise AccountError("Enter a username using only letters, numbers, dots, dashes or underscores")
+    if role not in ROLES:
+        raise AccountError(f"Choose a role: {', '.join(ROLES)}")
+    validate_password(password)
+    with write_transaction(db):
+        if list(db.query("select 1 from users where username = ?", [username])):
+            raise AccountError(f"There is already a user called {username}")
+        db.execute(
+            "insert into users (username, display_name, role, organisation, password_hash, created_at) "
+            "values (?, ?, ?, ?, ?, ?)",
+            [username, display_name or username, role, organisation, _hasher.hash(password), now_iso()],
+        )
+        audit.record(db, "user.create", username=by, object_type="user", object_id=username,
+                     detail={"role": role})
+    return get_user(db, username)
+
+
+def get_user(db: sqlite_utils.Database, username: str) -> dict | None:
+    """The user called ``username`` (case-insensitive), or None."""
+    rows = list(db.query("select * from users where username = ?", [username]))
+    return rows[0] if rows else None
+
+
+def get_user_by_id(db: sqlite_utils.Database, user_id: int) -> dict | None:
+    """The user with database id ``user_id``, or None."""
+    rows = list(db.query("select * from users where id = ?", [user_id]))
+    return rows[0] if rows else None
+
+
+def list_users(db: sqlite_utils.Database) -> list[dict]:
+    """Every user, by username, without password hashes."""
+    return list(db.query(
+        "select id, username, display_name, role, organisation, active, locked_until, "
+        "last_sign_in_at, created_at from users order by username"
+    ))
+
+
+def has_users(db: sqlite_utils.Database) -> bool:
+    """True once at least one user exists (the first-run set-up page is then closed)."""
+    return bool(list(db.query("select 1 from users limit 1")))
+
+
+def sign_in(db: sqlite_utils.Database, username: str, password: str) -> SignInResult:
+    """Check a username and password, applying the slow-down and lock-out rules."""
+    user = get_user(db, (username or "").strip())
+    generic = "Enter a correct username and password"
+    if user is None or not user["active"]:
+        # Hash anyway so the response time does not reveal which usernames exist.
+        _hasher.hash(password or "")
+        audit.record(db, "sign_in.failed", username=username, detail="unknown or inactive user")
+        return SignInResult(None, generic)
+    if user["locked_until"] and user["locked_until"] > now_iso():
+        minutes = _minutes_until(user["locked_until"])
+        audit.record(db, "sign_in.refused_locked", username=user["username"])
+        return SignInResult(None, f"This account is locked after too many wrong passwords. "
+                                  f"Try again in {minutes} minute{'s' if minutes != 1 else ''}, "
+                                  f"or ask an administrator to unlock it.")
+    try:
+        _hasher.verify(user["password_hash"], password or "")
+    except (VerificationError, InvalidHashError):
+        failures = user["failed_sign_ins"] + 1
+        locked_until = None
+        if failures >= LOCK_AFTER:
+            locked_until = (now() + LOCK_FOR).strftime("%Y-%m-%d %H:%M:%S")
+        elif failures >= SLOW_DOWN_AFTER:
+            locked_until = (now() + SLOW_DOWN_FOR).strftime("%Y-%m-%d %H:%M:%S")
+        with write_transaction(db):
+            db.execute("update users set failed_sign_ins = ?, locked_until = ? where id = ?",
+                       [failures, locked_until, user["id"]])
+            audit.record(db, "sign_in.failed", username=user["username"], detail={"failures": failures})
+        if failures >= LOCK_AFTER:
+            return SignInResult(None, "Too many wrong passwords: this account is locked for 15 minutes. "
+                                      "Ask an administrator if you need it sooner.")
+        if failures >= SLOW_DOWN_AFTER:
+            return SignInResult(None, f"{generic}. Wait 30 seconds before trying again.")
+        return SignInResult(None, generic)
+    with write_transaction(db):
+        db.execute("update users set failed_sign_ins = 0, locked_until = null, last_sign_in_at = ? "
+                   "where id = ?", [now_iso(), user["id"]])
+        if _hasher.check_needs_rehash(user["password_hash"]):
+            db.execute("update users set password_hash = ? where id = ?", [_hasher.hash(password), user["id"]])
+        audit.record(db, "sign_in", username=user["username"])
+    return SignInResult(get_user(db, user["username"]))
+
+
+def unlock(db: sqlite_utils.Database, username: str, *, by: str | None = None) -> None:
+    """Clear a lock-out (an administrator's action)."""
+    with write_transaction(db):
+        db.execute("update users set failed_sign_ins = 0, locked_until = null where username = ?", [username])
+        audit.record(db, "user.unlock", username=by, object_type="user", object_id=username)
+
+
+def _minutes_until(when: str) -> int:
+    from datetime import datetime
+
+    delta = datetime.fromisoformat(when) - now()
+    return max(1, int(delta.total_seconds() // 60) + (1 if delta.total_seconds() % 60 else 0))

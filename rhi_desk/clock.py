@@ -1,0 +1,30 @@
+"""Time, in one place, so tests can freeze it (time-machine) and every module agrees on format.
+
+Times are stored as local wall-clock text ``YYYY-MM-DD HH:MM`` (minutes are what the 72-hour
+clock needs and what the episode register CSV carries); audit entries keep seconds.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+MINUTE_FORMAT = "%Y-%m-%d %H:%M"
+
+
+def now() -> datetime:
+    """The current local time, naive (the app runs on one laptop in one time zone)."""
+    return datetime.now().replace(microsecond=0)
+
+
+def now_iso() -> str:
+    """The current time as ``YYYY-MM-DD HH:MM:SS`` for audit entries and timestamps."""
+    return now().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def now_minute() -> str:
+    """The current time as ``YYYY-MM-DD HH:MM``, the format episode and RHI times are stored in."""
+    return now().strftime(MINUTE_FORMAT)
+
+
+def parse_minute(text: str) -> datetime:
+    """Parse a stored ``YYYY-MM-DD HH:MM`` (seconds tolerated) into a datetime."""
+    return datetime.fromisoformat(text.replace("T", " "))

@@ -1,0 +1,109 @@
+"""The one way into SQLite.
+
+Every connection is opened here, with the same settings: WAL journal, foreign keys on and a
+busy timeout, so two writers wait for each other instead of failing with "database is locked".
+In the web app there is one connection per request (on ``flask.g``); the CLI and the domain
+modules open their own with :func:`connect`. A connection is never shared across threads.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlite_utils
+
+from .migrations import migrations
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+class DatabaseNotInitialised(Exception):
+    """The database file has no install record yet (run ``rhi-desk init`` or the set-up page)."""
+
+
+def default_db_path() -> Path:
+    """Where the database lives when neither ``--db`` nor ``RHI_DESK_DB`` says: the user's data folder."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("rhi-desk", "rhi-desk")) / "rhi-desk.db"
+
+
+def connect(path: str | os.PathLike, migrate: bool = True) -> sqlite_utils.Database:
+    """Open the database at ``path`` with RHI Desk's settings, applying any pending migrations."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(
+        str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=True
+    )
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    db = sqlite_utils.Database(conn)
+    if migrate:
+        apply_migrations(db)
+    return db
+
+
+def apply_migrations(db: sqlite_utils.Database) -> None:
+    """Bring the schema up to date; safe to call on every start-up."""
+    migrations.apply(db)
+
+
+@contextmanager
+def write_transaction(db: sqlite_utils.Database):
+    """Run a block as one write transaction (BEGIN IMMEDIATE), rolled back whole on any error.
+
+    IMMEDIATE takes the write lock at the start, so a second writer waits (busy timeout) rather
+    than failing half-way through with "database is locked".
+    """
+    conn = db.conn
+    if conn.in_transaction:
+        # Nested use joins the outer transaction through a savepoint.
+        conn.execute("SAVEPOINT nested")
+        try:
+            yield db
+        except BaseException:
+            conn.execute("ROLLBACK TO nested")
+            conn.execute("RELEASE nested")
+            raise
+        conn.execute("RELEASE nested")
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def install(db: sqlite_utils.Database) -> dict | None:
+    """This install's record (role hub/field, LA, name), or None before ``init``."""
+    rows = list(db.query("select * from install where id = 1"))
+    return rows[0] if rows else None
+
+
+def is_initialised(db: sqlite_utils.Database) -> bool:
+    """True once ``init`` (or the set-up page) has recorded the install's role."""
+    return install(db) is not None
+
+
+def get_db() -> sqlite_utils.Database:
+    """The current request's connection, opened on first use and closed at teardown."""
+    from flask import current_app, g
+
+    if "db" not in g:
+        g.db = connect(current_app.config["DATABASE"], migrate=False)
+    return g.db
+
+
+def close_db(exc=None) -> None:
+    """Close the request's connection (registered as a teardown handler)."""
+    from flask import g
+
+    db = g.pop("db", None)
+    if db is not None:
+        db.conn.close()

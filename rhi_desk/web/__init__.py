@@ -1,0 +1,139 @@
+"""The web layer: blueprints, the sign-in guard, security headers and error pages.
+
+Views are thin: read a form, call a domain function, redirect or re-render.
+"""
+from __future__ import annotations
+
+import importlib
+
+from flask import Flask, abort, current_app, g, render_template, request, send_from_directory
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from govuk_frontend_wtf.main import WTFormsHelpers
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+
+from .. import db as database
+from .. import resource_dir
+
+csrf = CSRFProtect()
+
+# One blueprint per area; each module defines ``bp``.
+BLUEPRINTS = ["auth", "home", "admin", "register", "reports", "interviews", "sync"]
+
+GOVUK_FRONTEND = "6.3.0"
+CHART_JS = "4.5.1"
+ALLOWED_HOSTS = {"127.0.0.1", "localhost"}
+
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "manifest-src 'self'",
+    "form-action 'self'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+])
+
+
+def init_app(app: Flask) -> None:
+    """Wire the web layer into ``app``."""
+    app.jinja_loader = ChoiceLoader([
+        FileSystemLoader(app.template_folder),
+        PrefixLoader({
+            "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+            "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+        }),
+    ])
+    csrf.init_app(app)
+    WTFormsHelpers(app)
+    app.teardown_appcontext(database.close_db)
+    app.before_request(refuse_foreign_host)
+    app.after_request(security_headers)
+
+    from . import auth, filters
+
+    filters.init_app(app)
+    app.before_request(auth.require_sign_in)
+    app.context_processor(_template_globals)
+    for name in BLUEPRINTS:
+        module = importlib.import_module(f"{__name__}.{name}")
+        app.register_blueprint(module.bp)
+
+    assets = resource_dir("static") / "vendor" / f"govuk-frontend-{GOVUK_FRONTEND}" / "assets"
+
+    @app.route("/assets/<path:filename>", endpoint="govuk_assets")
+    def govuk_assets(filename):
+        # GOV.UK Frontend's CSS asks for its images at /assets/.
+        return send_from_directory(assets, filename)
+
+    _register_error_pages(app)
+
+
+def refuse_foreign_host():
+    """Refuse any request not addressed to the loopback name (blocks DNS-rebinding attacks)."""
+    host = (request.host or "").rsplit(":", 1)[0] if not request.host.startswith("[") else request.host
+    if host not in ALLOWED_HOSTS:
+        abort(400, description="This address is not allowed. Open RHI Desk at http://127.0.0.1.")
+
+
+def security_headers(response):
+    """Strict headers on every response; pages holding personal data are never cached."""
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    if request.endpoint not in ("static", "govuk_assets"):
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Pragma"] = "no-cache"
+    return response
+
+
+def _template_globals():
+    return {
+        "install": getattr(g, "install", None),
+        "current_user": getattr(g, "user", None),
+        "known_endpoints": current_app.view_functions,
+        "govuk_frontend_path": f"vendor/govuk-frontend-{GOVUK_FRONTEND}",
+        "chart_js_path": f"vendor/chart.js-{CHART_JS}/chart.umd.min.js",
+    }
+
+
+def _register_error_pages(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        # Keep what was typed: offer to send the same answers again with a fresh token.
+        fields = [(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token"]
+        return render_template("errors/csrf.html", fields=fields, action=request.path), 400
+
+    @app.errorhandler(400)
+    def bad_request(error):
+        return render_template("errors/error.html", title="Sorry, that request could not be handled",
+                               message=getattr(error, "description", None)), 400
+
+    @app.errorhandler(403)
+    def forbidden(error):
+        return render_template("errors/error.html", title="You do not have access to this page",
+                               message="Your role does not allow this. Ask your administrator if you need it."), 403
+
+    @app.errorhandler(404)
+    def not_found(error):
+        return render_template("errors/error.html", title="Page not found",
+                               message="Check the address, or go back to the home page."), 404
+
+    @app.errorhandler(413)
+    def too_large(error):
+        return render_template("errors/error.html", title="The file is too large",
+                               message="Choose a file smaller than 512 MB."), 413
+
+    @app.errorhandler(500)
+    def server_error(error):
+        app.logger.exception("Unhandled error on %s", request.path)
+        return render_template("errors/error.html", title="Sorry, something went wrong",
+                               message="Nothing you entered has been lost: go back and try again. "
+                                       "If it happens again, tell your administrator; the details "
+                                       "are in the RHI Desk log file."), 500
