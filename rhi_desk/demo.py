@@ -1,6 +1,8 @@
 """Made-up data for a newcomer to try RHI Desk. Never touches a database holding real records."""
 from __future__ import annotations
 
+import importlib
+
 import sqlite_utils
 
 from . import accounts, installs
@@ -15,6 +17,10 @@ DEMO_USERS = [
     ("provider", "provider", "Pat Provider", "Safe Steps"),
 ]
 DEMO_USERS_SUMMARY = [(u, accounts.ROLES[r]) for u, r, _, _ in DEMO_USERS]
+
+
+# Modules that register demo fillers with @filler (each area adds its own records).
+DEMO_MODULES = ["demo_register", "demo_interviews", "demo_sync"]
 
 
 class DemoError(Exception):
@@ -38,6 +44,12 @@ def fill(db: sqlite_utils.Database) -> str:
             accounts.create_user(db, username, DEMO_PASSWORD, role, display_name=name,
                                  organisation=organisation, by="demo")
     parts = [f"{len(DEMO_USERS)} users"]
+    for name in DEMO_MODULES:
+        try:
+            importlib.import_module(f"{__package__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__package__}.{name}":
+                raise
     for filler in _fillers:
         parts.append(filler(db))
     return ", ".join(p for p in parts if p)

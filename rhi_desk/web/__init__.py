@@ -17,7 +17,7 @@ from .. import resource_dir
 csrf = CSRFProtect()
 
 # One blueprint per area; each module defines ``bp``.
-BLUEPRINTS = ["auth", "home", "admin", "register", "reports", "interviews", "sync"]
+BLUEPRINTS = ["auth", "home", "admin", "register", "records", "reports", "interviews", "sync"]
 
 GOVUK_FRONTEND = "6.3.0"
 CHART_JS = "4.5.1"
