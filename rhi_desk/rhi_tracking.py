@@ -70,9 +70,10 @@ def _hours_text(hours: float) -> str:
     minutes = int(round((hours - whole) * 60))
     if minutes == 60:
         whole, minutes = whole + 1, 0
+    minutes_text = f"{minutes} minute{'s' if minutes != 1 else ''}"
     if whole == 0:
-        return f"{minutes} minutes"
-    return f"{whole} hour{'s' if whole != 1 else ''}" + (f" {minutes} minutes" if minutes else "")
+        return minutes_text
+    return f"{whole} hour{'s' if whole != 1 else ''}" + (f" {minutes_text}" if minutes else "")
 
 
 def clock(episode_end: str | None, offered_at: str | None = None, at: datetime | None = None) -> Clock:
