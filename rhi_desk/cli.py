@@ -129,7 +129,14 @@ def start_server(app, port: int):
     from waitress.server import create_server
 
     server = create_server(app, host="127.0.0.1", port=port, threads=8, ident="RHI Desk")
-    thread = threading.Thread(target=server.run, name="rhi-desk-server", daemon=True)
+
+    def run():
+        try:
+            server.run()
+        except (OSError, ValueError):
+            pass  # the server was closed (the window shut, or a test finished)
+
+    thread = threading.Thread(target=run, name="rhi-desk-server", daemon=True)
     thread.start()
     return server
 
