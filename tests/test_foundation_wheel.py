@@ -1,0 +1,63 @@
+"""A plain (non-editable) ``pip install .`` gives a working rhi-desk with its templates and assets."""
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.slow
+def test_installed_wheel_serves_a_styled_sign_in_page(tmp_path):
+    venv = tmp_path / "venv"
+    # Reuse the already-installed dependencies; install RHI Desk itself from a built wheel.
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps",
+                    "--force-reinstall", str(ROOT)], check=True, cwd=tmp_path)
+    where = subprocess.run([str(python), "-c", "import rhi_desk; print(rhi_desk.__file__)"],
+                           capture_output=True, text=True, check=True, cwd=tmp_path).stdout.strip()
+    assert str(venv) in where, f"imported the source tree, not the wheel: {where}"
+    package = Path(where).parent
+    assert (package / "templates" / "base.html").exists()
+    assert (package / "static" / "vendor" / "govuk-frontend-6.3.0" / "govuk-frontend.min.css").exists()
+
+    rhi_desk = venv / "bin" / "rhi-desk"
+    db = tmp_path / "x.db"
+    subprocess.run([str(rhi_desk), "--db", str(db), "init", "--role", "hub", "--la", "Croydon",
+                    "--name", "Missing team"], check=True, cwd=tmp_path)
+    subprocess.run([str(rhi_desk), "--db", str(db), "users", "add", "ann", "--role", "admin",
+                    "--password-stdin"], input="a-long-password\n", text=True, check=True, cwd=tmp_path)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([str(rhi_desk), "--db", str(db), "serve", "--port", str(port), "--no-browser"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        first_line = server.stdout.readline()
+        assert f"http://127.0.0.1:{port}/" in first_line
+        base = f"http://127.0.0.1:{port}"
+        page = ""
+        for _ in range(50):
+            try:
+                page = urllib.request.urlopen(base + "/sign-in").read().decode()
+                break
+            except OSError:
+                time.sleep(0.2)
+        assert "Sign in to RHI Desk" in page
+        assets = re.findall(r'(?:href|src)="(/(?:static|assets)/[^"]+)"', page)
+        assert any(a.endswith("govuk-frontend.min.css") for a in assets)
+        for asset in assets:
+            assert urllib.request.urlopen(base + asset).status == 200, asset
+        # Bound to the loopback address only.
+        listening = subprocess.run(["ss", "-ltnH", f"sport = :{port}"], capture_output=True, text=True).stdout
+        assert f"127.0.0.1:{port}" in listening, listening
+        assert "0.0.0.0" not in listening and "[::]" not in listening and "*:" not in listening, listening
+    finally:
+        server.terminate()
+        server.wait(10)
