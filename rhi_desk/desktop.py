@@ -20,6 +20,8 @@ def run_window(app) -> None:
         # Used by the window test: print every request the window makes, then close it once
         # the page has loaded. (evaluate_js cannot be used: our CSP forbids eval, as it should.)
         app.wsgi_app = _RequestPrinter(app.wsgi_app)
+    # Exports (CSV, Excel, sync files) are downloads; pywebview blocks them unless allowed.
+    webview.settings["ALLOW_DOWNLOADS"] = True
     port = free_port()
     server = start_server(app, port)
     url = f"http://127.0.0.1:{port}/"
