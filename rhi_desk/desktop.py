@@ -22,6 +22,7 @@ def run_window(app) -> None:
         app.wsgi_app = _RequestPrinter(app.wsgi_app)
     # Exports (CSV, Excel, sync files) are downloads; pywebview blocks them unless allowed.
     webview.settings["ALLOW_DOWNLOADS"] = True
+    webview.settings["ALLOW_FILE_URLS"] = False  # the window shows RHI Desk and nothing else
     port = free_port()
     server = start_server(app, port)
     url = f"http://127.0.0.1:{port}/"
