@@ -185,3 +185,21 @@ def test_answers_posted_after_the_session_locked_are_offered_back(app, users):
     assert "Your answers were kept" in page
     assert 'name="display_name" value="New Person"' in page
     assert 'action="/admin/users"' in page
+
+
+def test_an_unexpected_error_shows_a_sentence_not_a_traceback(hub_db, db_path, users):
+    app = create_app({"DATABASE": str(db_path), "TESTING": False, "WTF_CSRF_ENABLED": False,
+                      "PROPAGATE_EXCEPTIONS": False})
+
+    @app.route("/boom")
+    def boom():
+        raise RuntimeError("secret internal detail")
+
+    client = app.test_client()
+    sign_in(client, "admin")
+    response = client.get("/boom")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Sorry, something went wrong" in page and "Nothing you entered has been lost" in page
+    assert "Traceback" not in page and "secret internal detail" not in page
+    assert "secret internal detail" in (db_path.with_suffix(".log")).read_text()
