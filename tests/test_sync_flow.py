@@ -1,0 +1,96 @@
+"""The whole journey by command line: hub and field enrol each other, work goes out, comes back, is confirmed."""
+from __future__ import annotations
+
+import json
+
+from sync_support import EPISODES, Pair, dump, import_episodes, ok, run
+
+from rhi_desk.db import connect
+
+
+def _query(path, sql, params=()):
+    db = connect(path, migrate=False)
+    try:
+        return [dict(zip([d[0] for d in cur.description], row)) for cur in [db.execute(sql, params)]
+                for row in cur.fetchall()]
+    finally:
+        db.conn.close()
+
+
+def _kpi_done(path):
+    """Episodes the hub's KPI module counts as RHI done in November 2026 (None if it is not built yet)."""
+    try:
+        from rhi_desk import kpi
+    except ImportError:
+        return None
+    if not hasattr(kpi, "monthly_table"):
+        return None
+    db = connect(path)
+    try:
+        return kpi.monthly_table(db, "2026-11", "2026-11")[0]["episodes_rhi_done"]
+    finally:
+        db.conn.close()
+
+
+def test_assignments_travel_out_interviews_come_back_and_the_field_keeps_only_a_stub(tmp_path):
+    pair = Pair(tmp_path)
+    import_episodes(pair.hub, tmp_path)
+    ok(run(pair.hub, "assign", "--episode", "E-1001", "--to", "Safe Steps"))
+    ok(run(pair.hub, "assign", "--episode", "E-1002", "--to", "Safe Steps"))
+
+    pack = pair.pack()
+    assert pack.name.endswith(".rhisync") and "-000001-" in pack.name
+    assert b"Amira" not in pack.read_bytes()  # encrypted, not merely encoded
+    received = ok(run(pair.field, "sync", "receive", pack))
+    assert "Imported file 1 from Missing team" in received.output
+
+    children = {c["child_id"]: c for c in _query(pair.field, "select * from children")}
+    # Only the children assigned to this install travel: Chloe (E-1003) stays at the hub.
+    assert set(children) == {"C-1", "C-2"}
+    assert children["C-1"]["name"] == "Amira Khan" and children["C-1"]["date_of_birth"] == "2010-03-04"
+    assert children["C-1"]["risk_notes"] == "Known to be exploited by an older male"
+    rhis = _query(pair.field, "select * from return_home_interviews")
+    assert len(rhis) == 2 and all(r["status"] == "open" for r in rhis)
+
+    again = ok(run(pair.field, "sync", "receive", pack))
+    assert "already imported" in again.output
+
+    before_kpi = _kpi_done(pair.hub)
+    ok(run(pair.field, "demo", "complete-assigned"))
+    ret = pair.ret()
+    assert "-000001-" in ret.name
+    hub_result = ok(run(pair.hub, "sync", "receive", ret))
+    assert "2 updated" in hub_result.output
+
+    hub_rhis = _query(pair.hub, "select r.*, e.episode_id from return_home_interviews r join rhi_episodes re "
+                                "on re.rhi = r.id join episodes e on e.id = re.episode order by e.episode_id")
+    done = {r["episode_id"]: r for r in hub_rhis}
+    for ep in ("E-1001", "E-1002"):
+        assert done[ep]["outcome"] == "completed" and done[ep]["status"] == "signed_off"
+        assert json.loads(done[ep]["answers"]), "the hub has the interview's answers"
+    assert "E-1003" not in done or done["E-1003"]["outcome"] != "completed"
+
+    done_in_kpi = _kpi_done(pair.hub)
+    if done_in_kpi is not None:
+        assert before_kpi == 0 and done_in_kpi == 2, "the hub's KPI counts both returned interviews as done"
+
+    # Nothing is removed at the field before the hub confirms it.
+    before = _query(pair.field, "select answers from return_home_interviews")
+    assert all(json.loads(r["answers"]) for r in before)
+    receipt = pair.pack()
+    result = ok(run(pair.field, "sync", "receive", receipt))
+    assert "2 confirmed" in result.output and "2 removed" in result.output
+
+    stubs = _query(pair.field, "select r.rhi_id, r.status, r.completed_at, r.answers, c.name, c.date_of_birth, "
+                               "c.risk_notes from return_home_interviews r join children c on c.id = r.child")
+    assert len(stubs) == 2
+    for stub in stubs:
+        assert stub["rhi_id"] and stub["status"] == "signed_off" and stub["completed_at"]
+        assert json.loads(stub["answers"]) == {}
+        assert stub["name"] == "" and stub["date_of_birth"] is None and stub["risk_notes"] is None
+    field_dump = dump(pair.field)
+    assert "Amira" not in field_dump and "knife" not in field_dump
+
+    # The next return has nothing left to send.
+    nothing = run(pair.field, "sync", "send", "--to", "Missing team", "--out", pair.outbox)
+    assert nothing.exit_code != 0 and "nothing to send" in nothing.output.lower()
