@@ -63,6 +63,7 @@ class SyncRefused(Exception):
 
 REFUSALS = {
     "not_sync_file": "This is not an RHI Desk sync file. Check you chose a file ending in .rhisync.",
+    "empty": "The file is empty: it may not have finished copying. Ask for it to be sent again.",
     "truncated": "The file is incomplete: it ends too early. It may not have finished copying; ask for it "
                  "to be sent again.",
     "extra_data": "The file is damaged: it has extra data after its end. Ask for it to be sent again.",
@@ -142,8 +143,10 @@ class OpenedFile:
 
 def split_file(data: bytes) -> OpenedFile:
     """Split a file into manifest, ciphertext and signature, refusing one of the wrong shape."""
+    if not data:
+        raise refuse("empty")
     if len(data) < len(MAGIC) or data[:len(MAGIC)] != MAGIC:
-        if MAGIC.startswith(data[:len(MAGIC)]) and data:
+        if MAGIC.startswith(data[:len(MAGIC)]):
             raise refuse("truncated")
         raise refuse("not_sync_file")
     at = len(MAGIC)
