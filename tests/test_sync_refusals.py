@@ -106,7 +106,7 @@ def test_a_replayed_old_file_with_a_used_number_is_refused(pair, tmp_path):
     ok(run(pair.hub, "sync", "receive", first))
     # The laptop is restored from a backup taken before file 1 was sent: it makes "file 1" again.
     copy_database(backup, pair.field)
-    shutil.move(first, tmp_path / "first.rhisync")
+    first.rename(tmp_path / "first.rhisync")
     again = pair.ret()
     assert "-000001-" in again.name
     refused(pair.hub, again, "File 1 from Safe Steps was already imported, and this is a different file")
