@@ -10,6 +10,7 @@ fast with years of history.
 from __future__ import annotations
 
 import re
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -473,6 +474,37 @@ def timeline(db: sqlite_utils.Database, child_id: str) -> list[TimelineEntry]:
         entries.append(TimelineEntry(episode, rhis[episode["id"]], clk, clock_label(episode, clk),
                                      changes.get(episode["id"], [])))
     return entries
+
+
+def cover_episodes(db: sqlite_utils.Database, rhi_id: str, episode_pks: list[int], *, by: str | None = None) -> None:
+    """Let one RHI cover more of the child's episodes.
+
+    An untouched RHI opened automatically for one of those returns (no offer, no outcome, no
+    answers, never sent to a field install) is folded in, so each return is tracked once.
+    """
+    if not episode_pks:
+        raise RegisterError("Choose at least one episode", "episodes")
+    with write_transaction(db):
+        rhi = rhi_tracking.get_rhi(db, rhi_id)
+        if rhi is None:
+            raise RegisterError("That interview record could not be found; it may have been removed")
+        rhi_tracking.add_episodes(db, rhi_id, episode_pks, by=by)
+        placeholders = ",".join("?" * len(episode_pks))
+        spare = list(db.query(
+            f"select distinct r.id, r.rhi_id from return_home_interviews r join rhi_episodes re on re.rhi = r.id "
+            f"where re.episode in ({placeholders}) and r.id != ? and r.offered_at is null and r.outcome is null "
+            f"and r.status = 'open' and r.answers = '{{}}' and r.assigned_install is null "
+            f"and not exists (select 1 from rhi_episodes o where o.rhi = r.id and o.episode not in ({placeholders}))",
+            [*episode_pks, rhi["id"], *episode_pks]))
+        for row in spare:
+            try:
+                with write_transaction(db):
+                    db.execute("delete from rhi_episodes where rhi = ?", [row["id"]])
+                    db.execute("delete from return_home_interviews where id = ?", [row["id"]])
+            except sqlite3.IntegrityError:
+                continue  # something else already refers to it: keep it rather than lose a link
+            audit.record(db, "rhi.merged", username=by, object_type="rhi", object_id=row["rhi_id"],
+                         detail={"into": rhi_id})
 
 
 def child_episodes_for_rhi(db: sqlite_utils.Database, child_pk: int) -> list[dict]:
