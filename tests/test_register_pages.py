@@ -221,3 +221,34 @@ def test_today_page_lists_and_links(signed_in, hub_db, amy):
 def test_home_sends_missing_team_to_today(signed_in, amy):
     response = signed_in("missing_team").get("/")
     assert response.headers["Location"] == "/today"
+
+
+def test_every_change_page_opens_with_the_answers_so_far(signed_in, hub_db, amy, frozen):
+    client = signed_in("missing_team")
+    client.post("/children/C1/missing", data=missing_form())
+    client.post("/episodes/E-20170403-1/found", data=found_form())
+    rhi_id = register.timeline(hub_db, "C1")[0].rhis[0]["rhi_id"]
+    base = f"/episodes/E-20170403-1/rhi/{rhi_id}"
+    client.post(base + "/offer", data={"offered_date": ["5", "4", "2017"], "offered_time": "10:00",
+                                       "offered_how": "phone", "offered_by": "Mo"})
+    expected = {
+        "/children/C1/edit": "Amy Smith",
+        "/episodes/E-20170403-1/missing": "Left after an argument",
+        "/episodes/E-20170403-1/found": "Brighton station",
+        "/episodes/E-20170403-1/type": "Change the episode's type",
+        base + "/assign": "Who should interview?",
+        base + "/offer": 'value="10:00"',
+        base + "/outcome": "Record the outcome",
+        base + "/episodes": "has no other returns",
+        "/children": "Amy Smith",
+        "/missing/new": "Which child is missing?",
+        "/children/new": "Add a child",
+    }
+    for url, words in expected.items():
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert words in text(response), url
+    # Correcting the missing notification re-checks and saves it.
+    response = client.post("/episodes/E-20170403-1/missing", data=missing_form(start_time="13:00"))
+    assert response.status_code == 302
+    assert register.get_episode(hub_db, "E-20170403-1")["start"] == "2017-04-03 13:00"
