@@ -1,4 +1,351 @@
-"""Pages for the sync area (to be built)."""
-from flask import Blueprint
+"""Send and receive: sync files, enrolled installs, the hub's inbox folder, and what was kept aside."""
+from __future__ import annotations
 
-bp = Blueprint("sync", __name__)
+import io
+import logging
+import tempfile
+import threading
+from functools import wraps
+from pathlib import Path
+
+from flask import (Blueprint, abort, flash, g, redirect, render_template, request, send_file,
+                   session, url_for)
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovRadioInput, GovSelect, GovSubmitInput, GovTextInput
+from wtforms import RadioField, SelectField, StringField, SubmitField
+from wtforms.validators import InputRequired
+
+from .. import audit, keys, sync
+from ..db import connect, get_db
+from .auth import roles_required
+
+bp = Blueprint("sync", __name__, url_prefix="/sync")
+log = logging.getLogger(__name__)
+
+HUB_ROLES = ("admin", "missing_team")
+FIELD_ROLES = ("admin", "practitioner", "provider")
+INBOX_INTERVAL_SECONDS = 60
+
+
+def sync_roles(hub_only: bool = False):
+    """On the hub: admins and the missing team. On a field install: admins, social workers and providers."""
+
+    def decorator(view):
+        @roles_required("missing_team", "practitioner", "provider")
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            hub = g.install and g.install["role"] == "hub"
+            allowed = HUB_ROLES if hub else FIELD_ROLES
+            if g.user["role"] not in allowed or (hub_only and not hub):
+                audit.record(get_db(), "access.refused", username=g.user["username"], detail=request.path)
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+class ReceiveForm(FlaskForm):
+    sync_file = FileField("Upload a file", widget=GovFileInput(),
+                          description="A file ending in .rhisync, from a memory stick, a shared drive or secure e-mail",
+                          validators=[InputRequired(message="Choose the .rhisync file to import")])
+    submit = SubmitField("Import the file", widget=GovSubmitInput())
+
+
+class SendForm(FlaskForm):
+    to = SelectField("Who is the file for?", widget=GovSelect(), choices=[],
+                     validators=[InputRequired(message="Choose the install to send to")])
+    submit = SubmitField("Make the file", widget=GovSubmitInput())
+
+
+class AssignForm(FlaskForm):
+    episode_id = StringField("Episode id", widget=GovTextInput(),
+                             description="The council's id for the episode, for example E-1001",
+                             validators=[InputRequired(message="Enter the episode id")])
+    to = SelectField("Field install", widget=GovSelect(), choices=[],
+                     validators=[InputRequired(message="Choose the field install to assign it to")])
+    submit = SubmitField("Assign", widget=GovSubmitInput())
+
+
+class EnrolForm(FlaskForm):
+    identity_file = FileField("Upload an identity file", widget=GovFileInput(),
+                              description="The file made by 'Download this install's identity file' on the other "
+                                          "install. Check its fingerprint with them by phone before you enrol it.",
+                              validators=[InputRequired(message="Choose the identity file to enrol")])
+    submit = SubmitField("Enrol this install", widget=GovSubmitInput())
+
+
+class InboxForm(FlaskForm):
+    folder = StringField("Inbox folder", widget=GovTextInput(),
+                         description="The full path of a folder where field installs' files arrive, for example "
+                                     "a shared drive. Leave empty to stop watching.")
+    submit = SubmitField("Save the inbox folder", widget=GovSubmitInput())
+
+
+class ResolveForm(FlaskForm):
+    keep = RadioField("Which version is right?", widget=GovRadioInput(),
+                      choices=[("local", "Keep the hub's version"), ("incoming", "Take the version that arrived")],
+                      validators=[InputRequired(message="Choose which version to keep")])
+    submit = SubmitField("Resolve", widget=GovSubmitInput())
+
+
+def _is_hub() -> bool:
+    return bool(g.install and g.install["role"] == "hub")
+
+
+def _targets(db, role: str | None = None) -> list[tuple[str, str]]:
+    return [(r["name"], r["name"]) for r in keys.list_enrolled(db)
+            if r["status"] == "active" and (role is None or r["role"] == role)]
+
+
+@bp.route("/")
+@sync_roles()
+def index():
+    """Send and receive: make a file, import a file, and what needs attention."""
+    db = get_db()
+    send_form, receive_form, assign_form = SendForm(), ReceiveForm(), AssignForm()
+    send_form.to.choices = _targets(db)
+    assign_form.to.choices = _targets(db, "field")
+    sync.purge_due(db, by=g.user["username"])
+    return render_template(
+        "sync/index.html", send_form=send_form, receive_form=receive_form, assign_form=assign_form,
+        hub=_is_hub(), identity=keys.identity(db), enrolled=keys.list_enrolled(db), gaps=sync.sequence_gaps(db),
+        conflicts=sync.conflicts(db) if _is_hub() else [], held=sync.held(db) if _is_hub() else [],
+        imports=sync.imports(db, 10), sent=sync.sent(db, 10), refusals=sync.refusals(db, 5),
+        result=session.pop("sync_result", None))
+
+
+@bp.route("/send", methods=["POST"])
+@sync_roles()
+def send():
+    """Make the next file for an enrolled install and download it."""
+    db = get_db()
+    form = SendForm()
+    form.to.choices = _targets(db)
+    if not form.validate_on_submit():
+        session["sync_result"] = {"ok": False, "message": "Choose the install to send to."}
+        return redirect(url_for("sync.index"))
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            made = sync.send(db, form.to.data, folder, by=g.user["username"])
+        except sync.SyncError as exc:
+            session["sync_result"] = {"ok": False, "message": str(exc)}
+            return redirect(url_for("sync.index"))
+        data = made.path.read_bytes()
+        name = made.path.name
+    return send_file(io.BytesIO(data), mimetype="application/octet-stream", as_attachment=True, download_name=name)
+
+
+@bp.route("/receive", methods=["POST"])
+@sync_roles()
+def receive():
+    """Import an uploaded file and show what happened, in plain words."""
+    db = get_db()
+    form = ReceiveForm()
+    if not form.validate_on_submit() or not form.sync_file.data:
+        session["sync_result"] = {"ok": False, "message": "Choose the .rhisync file to import."}
+        return redirect(url_for("sync.index"))
+    upload = form.sync_file.data
+    try:
+        result = sync.receive(db, upload.read(), file_name=Path(upload.filename or "upload").name,
+                              by=g.user["username"])
+        session["sync_result"] = {"ok": True, "message": result.message, "already": result.already}
+    except sync.SyncRefused as refusal:
+        session["sync_result"] = {"ok": False, "message": f"The file was not imported. {refusal}"}
+    return redirect(url_for("sync.index"))
+
+
+@bp.route("/assign", methods=["POST"])
+@sync_roles(hub_only=True)
+def assign():
+    """Assign an episode's interview to an enrolled field install."""
+    db = get_db()
+    form = AssignForm()
+    form.to.choices = _targets(db, "field")
+    if form.validate_on_submit():
+        try:
+            rhi = sync.assign_episode(db, form.episode_id.data.strip(), form.to.data, by=g.user["username"])
+        except sync.SyncError as exc:
+            session["sync_result"] = {"ok": False, "message": str(exc)}
+        else:
+            session["sync_result"] = {"ok": True, "message": f"The interview for episode {form.episode_id.data} is "
+                                                             f"assigned to {rhi['assigned_to']}. It goes in the "
+                                                             "next file you make for them."}
+    else:
+        session["sync_result"] = {"ok": False, "message": "Enter the episode id and choose a field install."}
+    return redirect(url_for("sync.index"))
+
+
+@bp.route("/identity")
+@sync_roles()
+def identity():
+    """Download this install's identity file (public keys only)."""
+    db = get_db()
+    ident = keys.identity(db)
+    audit.record(db, "sync.identity_export", username=g.user["username"])
+    name = f"{sync.slug(ident['name'])}.identity.json"
+    return send_file(io.BytesIO(keys.identity_json(db).encode("utf-8")), mimetype="application/json",
+                     as_attachment=True, download_name=name)
+
+
+@bp.route("/installs", methods=["GET", "POST"])
+@sync_roles()
+def installs():
+    """Enrolled installs: enrol one from its identity file; revoke one."""
+    db = get_db()
+    form = EnrolForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            row = keys.enrol(db, form.identity_file.data.read(), by=g.user["username"])
+        except keys.EnrolmentError as exc:
+            error = str(exc)
+        else:
+            flash(f"{row['name']} was already enrolled; nothing changed." if row["already"] else
+                  f"Enrolled {row['name']}. Fingerprint {row['fingerprint']}.")
+            return redirect(url_for("sync.installs"))
+    return render_template("sync/installs.html", form=form, error=error, enrolled=keys.list_enrolled(db),
+                           hub=_is_hub(), identity=keys.identity(db))
+
+
+@bp.route("/installs/<int:install_pk>/revoke", methods=["GET", "POST"])
+@sync_roles()
+def revoke(install_pk):
+    """Confirm, then revoke an enrolled install."""
+    db = get_db()
+    rows = list(db.query("select * from sync_installs where id = ?", [install_pk]))
+    if not rows:
+        abort(404)
+    target = rows[0]
+    if request.method == "POST":
+        keys.revoke(db, target["name"], by=g.user["username"])
+        flash(f"Revoked {target['name']}: files from it will be refused.")
+        return redirect(url_for("sync.installs"))
+    return render_template("sync/revoke.html", target=target)
+
+
+@bp.route("/inbox", methods=["GET", "POST"])
+@sync_roles(hub_only=True)
+def inbox():
+    """The hub's inbox folder: set it, and check it now."""
+    db = get_db()
+    form = InboxForm()
+    error = None
+    if request.method == "GET":
+        form.folder.data = sync.inbox_folder(db) or ""
+    elif form.validate_on_submit():
+        try:
+            sync.set_inbox_folder(db, form.folder.data, by=g.user["username"])
+        except sync.SyncError as exc:
+            error = str(exc)
+        else:
+            flash("The inbox folder was saved." if form.folder.data.strip() else "The inbox is no longer watched.")
+            return redirect(url_for("sync.inbox"))
+    return render_template("sync/inbox.html", form=form, error=error, folder=sync.inbox_folder(db),
+                           results=session.pop("inbox_results", None))
+
+
+@bp.route("/inbox/check", methods=["POST"])
+@sync_roles(hub_only=True)
+def check_inbox():
+    """Import every file waiting in the inbox now."""
+    db = get_db()
+    try:
+        results = sync.scan_inbox(db, by=g.user["username"])
+    except sync.SyncError as exc:
+        session["inbox_results"] = [{"file_name": "", "ok": False, "message": str(exc)}]
+    else:
+        session["inbox_results"] = [r.__dict__ for r in results] or [
+            {"file_name": "", "ok": True, "message": "No files were waiting."}]
+    return redirect(url_for("sync.inbox"))
+
+
+@bp.route("/kept-aside")
+@sync_roles(hub_only=True)
+def kept_aside():
+    """Conflicts and held returns for the missing team to resolve."""
+    db = get_db()
+    items = sync.conflicts(db)
+    for c in items:
+        c["differences"] = _differences(c["local"], c["incoming"])
+        audit.record(db, "rhi.view", username=g.user["username"], object_type="rhi", object_id=c["rhi_id"],
+                     detail="sync conflict")
+    return render_template("sync/kept_aside.html", conflicts=items, held=sync.held(db), gaps=sync.sequence_gaps(db),
+                           forms={c["id"]: ResolveForm(prefix=f"c{c['id']}") for c in items})
+
+
+def _differences(local: dict, incoming: dict) -> list[tuple[str, str, str]]:
+    """What differs between the hub's version and the one that arrived, field by field."""
+    def text(value):
+        return "none" if value in (None, "", [], {}) else str(value)
+
+    rows = [(k, text(local.get(k)), text(incoming.get(k))) for k in sync.RECORD_FIELDS
+            if local.get(k) != incoming.get(k)]
+    mine, theirs = local.get("answers") or {}, incoming.get("answers") or {}
+    for key in dict.fromkeys([*mine, *theirs]):
+        if mine.get(key) != theirs.get(key):
+            rows.append((key, text(mine.get(key)), text(theirs.get(key))))
+    return rows
+
+
+@bp.route("/conflicts/<int:conflict_id>", methods=["POST"])
+@sync_roles(hub_only=True)
+def resolve(conflict_id):
+    """Resolve one conflict by keeping one version."""
+    db = get_db()
+    form = ResolveForm(prefix=f"c{conflict_id}")
+    if not form.validate_on_submit():
+        flash("Choose which version to keep, then press Resolve.")
+        return redirect(url_for("sync.kept_aside"))
+    try:
+        sync.resolve_conflict(db, conflict_id, form.keep.data, by=g.user["username"])
+    except sync.SyncError as exc:
+        flash(str(exc))
+    else:
+        flash("The conflict is resolved.")
+    return redirect(url_for("sync.kept_aside"))
+
+
+@bp.route("/held/retry", methods=["POST"])
+@sync_roles(hub_only=True)
+def retry_held():
+    """Try held returns again, after the missing episodes have been recorded."""
+    released = sync.retry_held(get_db(), by=g.user["username"])
+    flash(f"{released} held return{'s' if released != 1 else ''} went in." if released else
+          "None of the held returns can go in yet: record their episodes first.")
+    return redirect(url_for("sync.kept_aside"))
+
+
+# ---------------------------------------------------------------------------------------------
+# The inbox watcher: a background thread with its own connection (never one shared across threads).
+
+
+@bp.record_once
+def _start_watcher(state):
+    app = state.app
+    if app.testing or not app.config.get("SYNC_INBOX_WATCH", True):
+        return
+    start_inbox_watcher(app.config["DATABASE"], INBOX_INTERVAL_SECONDS)
+
+
+def start_inbox_watcher(database: str, interval: float) -> threading.Event:
+    """Scan the hub's inbox folder every ``interval`` seconds in a daemon thread; set the event to stop."""
+    stop = threading.Event()
+
+    def watch():
+        while not stop.wait(interval):
+            try:
+                db = connect(database, migrate=False)
+                try:
+                    me = db.execute("select role from install where id = 1").fetchone()
+                    if me and me[0] == "hub" and sync.inbox_folder(db):
+                        sync.scan_inbox(db, by="inbox watcher")
+                finally:
+                    db.conn.close()
+            except Exception:  # keep watching; the details go to the log
+                log.exception("The inbox watcher could not check the folder")
+
+    threading.Thread(target=watch, name="rhi-desk-inbox", daemon=True).start()
+    return stop
