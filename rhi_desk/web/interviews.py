@@ -1,4 +1,303 @@
-"""Pages for the interviews area (to be built)."""
-from flask import Blueprint
+"""The guided return home interview: my list, offer, outcome, the interview page by page, sign-off.
+
+Views are thin: the questions, their checks and the saving live in :mod:`rhi_desk.interviews`.
+Every page saves on Continue; ``static/js/interviews-autosave.js`` also keeps a draft of what
+is being typed, so closing the window or the laptop dying loses only the last few seconds.
+Practitioners and providers open only their own interviews (others get "Page not found");
+the missing team and administrators see all of them on a hub; managers only read.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+
+from .. import audit, interviews, register, rhi_tracking
+from ..db import get_db
+from ..interviews import InterviewError
+from ..rhi_tracking import RHIError
+from .auth import roles_required
 
 bp = Blueprint("interviews", __name__)
+
+WORK_ROLES = ("practitioner", "provider", "missing_team")
+READ_ROLES = WORK_ROLES + ("manager",)
+
+
+def _load(rhi_id: str, *, change: bool = False) -> dict:
+    """The RHI if this user may see it (404 otherwise, so others' records stay invisible)."""
+    db = get_db()
+    rhi = rhi_tracking.get_rhi(db, rhi_id)
+    if rhi is None or not interviews.can_see(g.user, rhi, g.install):
+        abort(404)
+    if change and not interviews.can_change(g.user, rhi, g.install):
+        abort(403)
+    return rhi
+
+
+def _context(rhi: dict) -> dict:
+    db = get_db()
+    child = list(db.query("select * from children where id = ?", [rhi["child"]]))[0]
+    return {"rhi": rhi, "child": child, "episodes": rhi_tracking.episodes_of(db, rhi["id"]),
+            "can_change": interviews.can_change(g.user, rhi, g.install)}
+
+
+def _audit_view(rhi: dict, page: str) -> None:
+    db = get_db()
+    child_ref = db.execute("select child_id from children where id = ?", [rhi["child"]]).fetchone()[0]
+    audit.record(db, "child.view", username=g.user["username"], object_type="child", object_id=child_ref,
+                 detail={"page": f"interview {page}", "rhi": rhi["rhi_id"]})
+
+
+def _read_only():
+    return render_template("errors/error.html", title="This interview is signed off",
+                           message="A signed-off interview is read-only, so nothing was changed. "
+                                   "To change an answer, open the interview and make a correction."), 409
+
+
+def _fields() -> dict:
+    return {k: v for k, v in request.form.to_dict(flat=False).items() if k != "csrf_token"}
+
+
+@bp.route("/interviews")
+@roles_required(*READ_ROLES)
+def my_list():
+    """The interviews assigned to me: not started, in progress and recently signed off."""
+    rows = interviews.my_interviews(get_db(), g.user, g.install)
+    groups = {"draft": [], "open": [], "signed_off": []}
+    for row in rows:
+        groups[row["status"]].append(row)
+    return render_template("interviews/my_list.html", groups=groups, total=len(rows))
+
+
+@bp.route("/episodes/<episode_id>/interview/start", methods=["GET", "POST"])
+@roles_required("missing_team")
+def start(episode_id):
+    """Hub: start an interview from an episode, choosing which of the child's episodes it covers."""
+    db = get_db()
+    if not g.install or g.install["role"] != "hub":
+        abort(404)
+    episode = register.get_episode(db, episode_id)
+    if episode is None:
+        abort(404)
+    child = list(db.query("select * from children where id = ?", [episode["child"]]))[0]
+    choices = register.child_episodes_for_rhi(db, child["id"])
+    error = None
+    chosen = [episode["episode_id"]]
+    if request.method == "POST":
+        chosen = request.form.getlist("episodes")
+        pks = [e["id"] for e in choices if e["episode_id"] in chosen]
+        if not pks:
+            error = "Choose at least one episode for the interview to cover"
+        else:
+            try:
+                rhi = _open_rhi_for(db, pks)
+            except (RHIError, register.RegisterError) as exc:
+                error = str(exc)
+            else:
+                audit.record(db, "child.view", username=g.user["username"], object_type="child",
+                             object_id=child["child_id"], detail={"page": "interview start", "rhi": rhi["rhi_id"]})
+                return redirect(url_for(".question", rhi_id=rhi["rhi_id"], slug="offer"))
+    return render_template("interviews/start.html", episode=episode, child=child, choices=choices,
+                           chosen=chosen, error=error, form={"errors": bool(error)})
+
+
+def _open_rhi_for(db, pks: list[int]) -> dict:
+    """The unfinished RHI already covering one of these episodes (extended to all), else a new one."""
+    placeholders = ",".join("?" * len(pks))
+    existing = list(db.query(
+        f"select r.rhi_id from return_home_interviews r join rhi_episodes re on re.rhi = r.id "
+        f"where re.episode in ({placeholders}) and r.status != 'signed_off' "
+        f"and (r.outcome is null or r.outcome = 'completed') order by r.id limit 1", pks))
+    if existing:
+        rhi_id = existing[0]["rhi_id"]
+        register.cover_episodes(db, rhi_id, pks, by=g.user["username"])
+        rhi = rhi_tracking.get_rhi(db, rhi_id)
+        if not rhi["assigned_to"]:
+            rhi_tracking.assign(db, rhi_id, "missing_team", g.user["username"], by=g.user["username"])
+        return rhi_tracking.get_rhi(db, rhi_id)
+    return rhi_tracking.create_rhi(db, pks, interviewer_type="missing_team", assigned_to=g.user["username"],
+                                   by=g.user["username"])
+
+
+@bp.route("/interviews/<rhi_id>")
+@roles_required(*READ_ROLES)
+def resume(rhi_id):
+    """Carry on where I left off (or read the record once signed off)."""
+    rhi = _load(rhi_id)
+    if rhi["status"] == "signed_off" or not interviews.can_change(g.user, rhi, g.install):
+        return redirect(url_for(".record", rhi_id=rhi_id))
+    slug = interviews.resume_page(get_db(), rhi)
+    if slug is None:
+        return redirect(url_for(".check", rhi_id=rhi_id))
+    return redirect(url_for(".question", rhi_id=rhi_id, slug=slug))
+
+
+@bp.route("/interviews/<rhi_id>/tasks")
+@roles_required(*READ_ROLES)
+def tasks(rhi_id):
+    """The task list: which sections are done."""
+    rhi = _load(rhi_id)
+    if rhi["status"] == "signed_off":
+        return redirect(url_for(".record", rhi_id=rhi_id))
+    _audit_view(rhi, "tasks")
+    return render_template("interviews/tasks.html", tasks=interviews.task_list(rhi),
+                           summary=interviews.check_answers(rhi), **_context(rhi))
+
+
+@bp.route("/interviews/<rhi_id>/page/<slug>", methods=["GET", "POST"])
+@roles_required(*WORK_ROLES)
+def question(rhi_id, slug):
+    """One page of the interview: show it, or save it and move on."""
+    db = get_db()
+    rhi = _load(rhi_id, change=True)
+    if slug not in interviews.PAGES:
+        abort(404)
+    if rhi["status"] == "signed_off":
+        if request.method == "POST":
+            return _read_only()
+        return redirect(url_for(".record", rhi_id=rhi_id))
+    if not interviews.is_visible(rhi, slug):
+        return redirect(url_for(".resume", rhi_id=rhi_id))
+    errors = {}
+    values = None
+    if request.method == "POST":
+        fields = _fields()
+        try:
+            rhi = interviews.save_page(db, rhi_id, slug, fields, by=g.user["username"])
+        except InterviewError as exc:
+            errors = exc.errors or {interviews.PAGES[slug].questions[0].key: str(exc)}
+            values = {k: v if isinstance(v, list) else [v] for k, v in fields.items()}
+        else:
+            nxt = interviews.next_page(rhi, slug)
+            if request.args.get("then") == "check":
+                # From "Change": back to the summary, unless the new answer calls for a follow-up.
+                if nxt and not interviews.page_complete(interviews.PAGES[nxt], interviews.facts(rhi)):
+                    return redirect(url_for(".question", rhi_id=rhi_id, slug=nxt, then="check"))
+                return redirect(url_for(".check", rhi_id=rhi_id))
+            if nxt is None:
+                return redirect(url_for(".check", rhi_id=rhi_id))
+            return redirect(url_for(".question", rhi_id=rhi_id, slug=nxt))
+    else:
+        _audit_view(rhi, slug)
+    if values is None:
+        values = interviews.form_values(db, rhi, slug)
+    page = interviews.PAGES[slug]
+    back = interviews.previous_page(rhi, slug)
+    return render_template("interviews/page.html", page=page, values=values, errors=errors,
+                           form={"errors": bool(errors)}, section=interviews.SECTION_OF[slug],
+                           back_url=url_for(".question", rhi_id=rhi_id, slug=back) if back
+                           else url_for(".tasks", rhi_id=rhi_id),
+                           then=request.args.get("then"), helpers=interviews, **_context(rhi))
+
+
+@bp.route("/interviews/<rhi_id>/autosave/<slug>", methods=["POST"])
+@roles_required(*WORK_ROLES)
+def autosave(rhi_id, slug):
+    """Background save of what is being typed (from interviews-autosave.js); no checks, no errors."""
+    rhi = _load(rhi_id, change=True)
+    if slug not in interviews.PAGES:
+        abort(404)
+    try:
+        interviews.autosave(get_db(), rhi_id, slug, _fields(), by=g.user["username"])
+    except InterviewError:
+        return ("", 409)
+    if request.headers.get("Sec-Fetch-Mode") == "navigate":
+        # Answers offered back after signing in again: saved; show the page they belong to.
+        flash("Your answers were saved. Check them and continue.")
+        return redirect(url_for(".question", rhi_id=rhi["rhi_id"], slug=slug))
+    return ("", 204)
+
+
+@bp.route("/interviews/<rhi_id>/check")
+@roles_required(*READ_ROLES)
+def check(rhi_id):
+    """Check answers, with a Change link for each, and sign off."""
+    rhi = _load(rhi_id)
+    if rhi["status"] == "signed_off":
+        return redirect(url_for(".record", rhi_id=rhi_id))
+    _audit_view(rhi, "check answers")
+    return render_template("interviews/check.html", summary=interviews.check_answers(rhi), errors={},
+                           declaration=interviews.DECLARATION, form={"errors": False}, **_context(rhi))
+
+
+@bp.route("/interviews/<rhi_id>/sign-off", methods=["POST"])
+@roles_required(*WORK_ROLES)
+def sign_off(rhi_id):
+    """Sign off the interview; it is read-only afterwards."""
+    db = get_db()
+    rhi = _load(rhi_id, change=True)
+    if rhi["status"] == "signed_off":
+        return _read_only()
+    try:
+        interviews.sign_off(db, rhi_id, by=g.user["username"], declaration=request.form.get("declaration"))
+    except InterviewError as exc:
+        return render_template("interviews/check.html", summary=interviews.check_answers(rhi),
+                               errors=exc.errors or {"declaration": str(exc)}, declaration=interviews.DECLARATION,
+                               form={"errors": True}, **_context(rhi)), 400
+    flash("Interview signed off. It is now read-only.")
+    return redirect(url_for(".record", rhi_id=rhi_id))
+
+
+@bp.route("/interviews/<rhi_id>/record")
+@roles_required(*READ_ROLES)
+def record(rhi_id):
+    """The interview as recorded (read-only once signed off), with its earlier revisions."""
+    rhi = _load(rhi_id)
+    _audit_view(rhi, "record")
+    return render_template("interviews/record.html", summary=interviews.check_answers(rhi),
+                           revisions=interviews.revisions(get_db(), rhi_id), **_context(rhi))
+
+
+@bp.route("/interviews/<rhi_id>/report")
+@bp.route("/interviews/<rhi_id>/revisions/<int:number>")
+@roles_required(*READ_ROLES)
+def report(rhi_id, number=None):
+    """The printable interview report for the child's file (any revision)."""
+    rhi = _load(rhi_id)
+    shown = rhi
+    revision = None
+    if number is not None:
+        revision = interviews.revision(get_db(), rhi_id, number)
+        if revision is None:
+            abort(404)
+        shown = dict(rhi, **{k: v for k, v in revision.record.items() if k in rhi})
+    _audit_view(rhi, f"report revision {shown['revision']}")
+    return render_template("interviews/report.html", shown=shown, revision=revision,
+                           summary=interviews.check_answers(shown),
+                           revisions=interviews.revisions(get_db(), rhi_id),
+                           answers=interviews.facts(shown), **_context(rhi))
+
+
+@bp.route("/interviews/<rhi_id>/correct/<slug>", methods=["GET", "POST"])
+@roles_required(*WORK_ROLES)
+def correct(rhi_id, slug):
+    """Correct answers of a signed-off interview: a new revision, with a reason."""
+    db = get_db()
+    rhi = _load(rhi_id, change=True)
+    if rhi["status"] != "signed_off":
+        return redirect(url_for(".question", rhi_id=rhi_id, slug=slug))
+    if slug not in interviews.PAGES or slug in ("offer", "outcome", "not_done") \
+            or not interviews.is_visible(rhi, slug):
+        abort(404)
+    page = interviews.PAGES[slug]
+    errors, values, reason = {}, None, ""
+    if request.method == "POST":
+        fields = _fields()
+        reason = request.form.get("reason", "")
+        changes = {k: v for k, v in fields.items() if k != "reason"}
+        for q in page.questions:
+            if q.kind == "checkboxes":
+                changes.setdefault(q.key, [])
+        try:
+            interviews.correct(db, rhi_id, reason, changes, by=g.user["username"])
+        except InterviewError as exc:
+            errors = exc.errors or {"reason": str(exc)}
+            values = {k: v if isinstance(v, list) else [v] for k, v in fields.items()}
+        else:
+            flash("Correction saved as a new revision. The earlier revision is kept below.")
+            return redirect(url_for(".record", rhi_id=rhi_id))
+    else:
+        _audit_view(rhi, f"correct {slug}")
+    if values is None:
+        values = interviews.form_values(db, rhi, slug)
+    return render_template("interviews/correct.html", page=page, values=values, errors=errors, reason=reason,
+                           form={"errors": bool(errors)}, helpers=interviews, **_context(rhi))
