@@ -185,7 +185,7 @@ def _manifest_fields(manifest: dict) -> tuple:
     ok = (isinstance(version, int) and isinstance(sender, dict) and isinstance(sender.get("install_id"), str)
           and isinstance(sender.get("name"), str) and isinstance(recipient, dict)
           and isinstance(recipient.get("install_id"), str) and isinstance(sequence, int)
-          and not isinstance(sequence, bool) and sequence >= 1 and kind in KINDS
+          and not isinstance(sequence, bool) and 1 <= sequence <= 10**9 and kind in KINDS
           and isinstance(manifest.get("counts"), dict) and isinstance(manifest.get("created_at"), str))
     if isinstance(version, int) and version > FORMAT_VERSION:
         raise refuse("newer_format")
