@@ -226,3 +226,12 @@ def test_overdue_keeps_old_unoffered_rhis_but_not_old_history(hub_db):
     with time_machine.travel(NOW, tick=False):
         today = register.today(hub_db)
     assert [r["child_id"] for r in today.overdue] == ["A1"]
+
+
+def test_overdue_shows_the_longest_overdue_first_and_counts_all(hub_db):
+    with time_machine.travel(NOW, tick=False):
+        _returned(hub_db, "A1", "Later Return", "2017-04-06 12:00")
+        _returned(hub_db, "A2", "Earlier Return", "2017-04-05 12:00")
+        today = register.today(hub_db, overdue_shown=1)
+    assert [r["child_id"] for r in today.overdue] == ["A2"]
+    assert today.overdue_total == 2

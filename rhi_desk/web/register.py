@@ -143,7 +143,8 @@ def _audit_view(db, child_id: str, page: str, **detail) -> None:
 def today():
     """The daily missing meeting's list: missing now, recent returns, overdue RHIs, repeat missing."""
     db = get_db()
-    listing = register.today(db)
+    shown = register.OVERDUE_COUNT_LIMIT if request.args.get("overdue") == "all" else register.OVERDUE_SHOWN
+    listing = register.today(db, overdue_shown=shown)
     audit.record(db, "register.today", username=g.user["username"],
                  detail={"missing_now": len(listing.missing_now), "returned": len(listing.returned),
                          "overdue": listing.overdue_total, "repeat": len(listing.repeat)})
