@@ -252,3 +252,11 @@ def test_every_change_page_opens_with_the_answers_so_far(signed_in, hub_db, amy,
     response = client.post("/episodes/E-20170403-1/missing", data=missing_form(start_time="13:00"))
     assert response.status_code == 302
     assert register.get_episode(hub_db, "E-20170403-1")["start"] == "2017-04-03 13:00"
+
+
+def test_register_is_not_on_a_field_install(hub_db, signed_in, amy):
+    client = signed_in("admin")
+    assert client.get("/children/C1").status_code == 200
+    hub_db.execute("update install set role = 'field' where id = 1")
+    assert client.get("/children/C1").status_code == 404
+    assert client.get("/today").status_code == 404

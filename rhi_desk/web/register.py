@@ -111,6 +111,13 @@ def _show_error(form, exc: Exception, fields: dict[str, str], default: str) -> N
     getattr(form, name).errors = list(getattr(form, name).errors) + [str(exc)]
 
 
+@bp.before_request
+def hub_only():
+    """The register lives on the hub; a field install (a laptop or a provider) has none."""
+    if g.get("install") and g.install["role"] != "hub":
+        abort(404)
+
+
 def _can_change() -> bool:
     return g.user["role"] in ("admin",) + CHANGE_ROLES
 
@@ -347,6 +354,8 @@ def edit_missing(episode_id):
     db = get_db()
     episode = _episode_or_404(db, episode_id)
     record = _child_or_404(db, episode["child_id"])
+    if request.method == "GET":
+        _audit_view(db, episode["child_id"], "missing", episode=episode_id)
     form = MissingForm(data=None if request.method == "POST" else {
         **episode, "start_date": datetime.fromisoformat(episode["start"]).date(), "start_time": episode["start"][11:16]})
     del form.episode_type
@@ -411,6 +420,8 @@ def record_found(episode_id):
     """Record (or correct) the found notification: the child is back."""
     db = get_db()
     record = _episode_or_404(db, episode_id)
+    if request.method == "GET":
+        _audit_view(db, record["child_id"], "found", episode=episode_id)
     data = None
     if request.method == "GET" and record["end"]:
         data = {**record, "end_date": datetime.fromisoformat(record["end"]).date(), "end_time": record["end"][11:16]}
@@ -437,6 +448,7 @@ def change_type(episode_id):
     record = _episode_or_404(db, episode_id)
     form = TypeForm()
     if request.method == "GET":
+        _audit_view(db, record["child_id"], "type", episode=episode_id)
         form.episode_type.data = "away" if record["episode_type"] == "missing" else "missing"
     if form.validate_on_submit():
         try:
@@ -459,6 +471,8 @@ def _rhi_for_episode(db, episode_id, rhi_id):
     rhi = rhi_tracking.get_rhi(db, rhi_id)
     if rhi is None or record["id"] not in {e["id"] for e in rhi_tracking.episodes_of(db, rhi["id"])}:
         abort(404)
+    if request.method == "GET":
+        _audit_view(db, record["child_id"], "rhi", episode=episode_id, rhi=rhi_id)
     return record, rhi
 
 
