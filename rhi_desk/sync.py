@@ -100,21 +100,38 @@ def _schema_path() -> Path:
     return inside if inside.exists() else PACKAGE_DIR.parent / "docs" / "sync-payload.schema.json"
 
 
-_validator = None
+_validators = None
 _validator_lock = threading.Lock()
 
 
-def payload_validator():
-    """The compiled JSON Schema validator for payloads (docs/sync-payload.schema.json)."""
-    global _validator
+def _load_validators():
+    global _validators
     with _validator_lock:
-        if _validator is None:
-            from jsonschema import Draft202012Validator
+        if _validators is None:
+            import fastjsonschema
+            from jsonschema import Draft7Validator
 
             schema = json.loads(_schema_path().read_text(encoding="utf-8"))
-            Draft202012Validator.check_schema(schema)
-            _validator = Draft202012Validator(schema)
-        return _validator
+            Draft7Validator.check_schema(schema)
+            # The compiled validator is the fast path; jsonschema explains a failure in words.
+            _validators = (fastjsonschema.compile(schema), Draft7Validator(schema))
+        return _validators
+
+
+def payload_problem(payload) -> str | None:
+    """Why ``payload`` breaks docs/sync-payload.schema.json, or None when it is valid."""
+    fast, explainer = _load_validators()
+    try:
+        fast(payload)
+        return None
+    except Exception as exc:  # fastjsonschema's JsonSchemaException, or a value it cannot handle
+        from jsonschema.exceptions import best_match
+
+        error = best_match(explainer.iter_errors(payload))
+        if error is None:
+            return str(getattr(exc, "message", exc))[:200]
+        where = "/".join(str(p) for p in error.absolute_path) or "the top level"
+        return f"at {where}: {error.message[:200]}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -228,10 +245,9 @@ def check_file(db: sqlite_utils.Database, data: bytes) -> CheckedFile:
         payload = json.loads(plain.decode("utf-8"))
     except (CryptoError, zlib.error, UnicodeDecodeError, ValueError):
         raise refuse("undecryptable", sender=sender["name"]) from None
-    error = next(iter(payload_validator().iter_errors(payload)), None) if isinstance(payload, dict) else True
-    if error is not None:
-        detail = "not an object" if error is True else _schema_error_text(error)
-        raise refuse("invalid_payload", detail=detail)
+    problem = payload_problem(payload)
+    if problem is not None:
+        raise refuse("invalid_payload", detail=problem)
     if (payload["sender"], payload["recipient"], payload["sequence"], payload["kind"]) != (
             sender_ref["install_id"], recipient_ref["install_id"], sequence, kind):
         raise refuse("invalid_payload", detail="its label does not match its contents")
@@ -244,11 +260,6 @@ def check_file(db: sqlite_utils.Database, data: bytes) -> CheckedFile:
         raise refuse("wrong_kind", detail="This is a return bundle for the hub, but this install is a field "
                                           "install. Pass it to the hub.")
     return CheckedFile(opened.manifest, payload, sender, hashlib.sha256(data).hexdigest())
-
-
-def _schema_error_text(error) -> str:
-    where = "/".join(str(p) for p in error.absolute_path) or "the top level"
-    return f"at {where}: {error.message[:200]}"
 
 
 def payload_counts(payload: dict) -> dict:
@@ -312,6 +323,27 @@ def local_record(db: sqlite_utils.Database, rhi_id: str) -> dict | None:
         "select e.episode_id from rhi_episodes re join episodes e on e.id = re.episode where re.rhi = ? "
         "order by e.start, e.episode_id", [row["id"]])]
     return _record_of(row, row["child_ref"], eps)
+
+
+def local_records(db: sqlite_utils.Database, rhi_ids) -> dict[str, dict]:
+    """This install's RHIs with these ids, in return-record form, by id (loaded in a few queries)."""
+    ids = list(dict.fromkeys(rhi_ids))
+    found: dict[str, dict] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = list(db.query(f"select r.*, c.child_id as child_ref from return_home_interviews r "
+                             f"join children c on c.id = r.child where r.rhi_id in ({marks})", chunk))
+        if not rows:
+            continue
+        eps: dict[int, list[str]] = {}
+        pk_marks = ",".join("?" * len(rows))
+        for e in db.query(f"select re.rhi, e.episode_id from rhi_episodes re join episodes e on e.id = re.episode "
+                          f"where re.rhi in ({pk_marks}) order by e.start, e.episode_id", [r["id"] for r in rows]):
+            eps.setdefault(e["rhi"], []).append(e["episode_id"])
+        for row in rows:
+            found[row["rhi_id"]] = _record_of(row, row["child_ref"], eps.get(row["id"], []))
+    return found
 
 
 # ---------------------------------------------------------------------------------------------
@@ -581,6 +613,7 @@ def _apply_return(db, payload: dict, sender: dict, sequence: int, by) -> dict:
     episodes = {r["episode_id"]: (r["id"], r["child"]) for r in db.query("select id, episode_id, child from episodes")}
     stamp = now_iso()
     receipts = []
+    locals_ = local_records(db, (r["rhi_id"] for r in payload["records"]))
     for record in payload["records"]:
         digest = record_digest(record)
         receipts.append((sender["install_id"], record["rhi_id"], record["revision"], digest, stamp))
@@ -592,7 +625,7 @@ def _apply_return(db, payload: dict, sender: dict, sequence: int, by) -> dict:
             _hold(db, record, sender, sequence, reason, digest)
             summary["held"] += 1
             continue
-        local = local_record(db, record["rhi_id"])
+        local = locals_.get(record["rhi_id"])
         if local is None:
             _insert_rhi(db, record, child_pk, [episodes[e][0] for e in record["episode_ids"]], sender)
             outcome = "new"
@@ -602,6 +635,8 @@ def _apply_return(db, payload: dict, sender: dict, sequence: int, by) -> dict:
                 _update_rhi(db, record, [episodes[e][0] for e in record["episode_ids"]], local, sender)
             elif outcome == "conflicts":
                 _conflict(db, local, record, sender, sequence, digest)
+        if outcome in ("new", "updated"):
+            locals_[record["rhi_id"]] = record  # a second copy later in the same file compares with this one
         summary[outcome] += 1
         if outcome in ("new", "updated"):
             audit.record(db, "rhi.sync_import", username=by, object_type="rhi", object_id=record["rhi_id"],
@@ -631,14 +666,13 @@ def _rhi_values(record: dict) -> list:
 
 def _insert_rhi(db, record: dict, child_pk: int, episode_pks: list[int], sender: dict) -> None:
     stamp = now_iso()
-    db.execute(
+    pk = db.execute(
         f"insert into return_home_interviews (rhi_id, child, {', '.join(RECORD_FIELDS)}, status, revision, answers, "
         f"assigned_install, origin, created_at, updated_at) values (?, ?, {', '.join('?' * len(RECORD_FIELDS))}, "
         f"?, ?, ?, ?, ?, ?, ?)",
         [record["rhi_id"], child_pk, *_rhi_values(record), record["status"], record["revision"],
          json.dumps(record["answers"] if record["answers"] is not None else {}, ensure_ascii=False),
-         sender["install_id"], f"sync:{sender['name']}", stamp, stamp])
-    pk = db.execute("select id from return_home_interviews where rhi_id = ?", [record["rhi_id"]]).fetchone()[0]
+         sender["install_id"], f"sync:{sender['name']}", stamp, stamp]).lastrowid
     db.conn.executemany("insert or ignore into rhi_episodes (rhi, episode) values (?, ?)",
                         [(pk, e) for e in episode_pks])
 
