@@ -155,7 +155,7 @@ def main() -> None:
     app = create_app({"DATABASE": str(path), "TESTING": True, "WTF_CSRF_ENABLED": False})
     client = app.test_client()
     client.post("/sign-in", data={"username": "manager", "password": PASSWORD})
-    url = f"/reports/?from={FIRST}&to={LAST}"
+    url = f"/reports/?from_month={FIRST}&to_month={LAST}"
 
     def page():
         response = client.get(url)

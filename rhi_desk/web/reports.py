@@ -1,4 +1,391 @@
-"""Pages for the reports area (to be built)."""
-from flask import Blueprint
+"""Reports: the KPI dashboard, drill-downs, exports, the printable monthly report and the high-risk list.
 
-bp = Blueprint("reports", __name__)
+Thin views over :mod:`rhi_desk.kpi`; every figure on a page links to the children or episodes behind it.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from flask import Blueprint, Response, g, render_template, request, url_for
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextInput
+from wtforms import SelectField, StringField, SubmitField
+
+from .. import audit, kpi
+from ..clock import now
+from ..db import get_db
+from .auth import roles_required
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+REPORT_ROLES = ("missing_team", "manager")
+
+
+class RangeForm(FlaskForm):
+    """The month range and filters, read from the query string (a GET form: no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    from_month = StringField("From", widget=GovTextInput(), description="Year and month, for example 2017-04")
+    to_month = StringField("To", widget=GovTextInput(), description="Year and month, for example 2017-11")
+    lac = SelectField("Looked-after status", widget=GovSelect(),
+                      choices=[("", "All children")] + list(kpi.LAC_FILTERS.items()))
+    age = SelectField("Age at the start of the episode", widget=GovSelect(),
+                      choices=[("", "All ages")] + list(kpi.AGE_BANDS.items()))
+    interviewer = SelectField("Who interviewed", widget=GovSelect(),
+                              choices=[("", "Anyone")] + list(kpi.INTERVIEWER_TYPES.items()))
+    submit = SubmitField("Show figures", widget=GovSubmitInput())
+
+
+def _read_range(max_months: int = 36):
+    """The form, the months and the filters asked for; a bad entry falls back to the last 12 months."""
+    form = RangeForm(formdata=request.args)
+    first, last = kpi.default_range()
+    if not request.args.get("from_month") and not request.args.get("to_month"):
+        form.from_month.data, form.to_month.data = first, last
+    else:
+        for name, what in (("from_month", "first month"), ("to_month", "last month")):
+            field = getattr(form, name)
+            try:
+                field.data = kpi.parse_month(field.data or "", what)
+            except kpi.KPIError as exc:
+                field.errors = [str(exc)]
+        if not form.from_month.errors and not form.to_month.errors:
+            try:
+                months = kpi.months_between(form.from_month.data, form.to_month.data)
+                if len(months) > max_months:
+                    raise kpi.KPIError(f"Choose at most {max_months} months")
+                first, last = form.from_month.data, form.to_month.data
+            except kpi.KPIError as exc:
+                form.to_month.errors = [str(exc)]
+    filters = kpi.Filters(lac=_choice(form.lac, kpi.LAC_FILTERS), age_band=_choice(form.age, kpi.AGE_BANDS),
+                          interviewer_type=_choice(form.interviewer, kpi.INTERVIEWER_TYPES))
+    return form, first, last, filters
+
+
+def _choice(field, allowed: dict) -> str | None:
+    value = field.data or None
+    if value is not None and value not in allowed:
+        field.errors = ["Choose an option from the list"]
+        field.data = ""
+        return None
+    return value
+
+
+def _range_args(first: str, last: str, filters: kpi.Filters) -> dict:
+    return {"from_month": first, "to_month": last, **filters.as_params()}
+
+
+def drill_url(metric: str, first: str, last: str, filters: kpi.Filters, key: str | None = None) -> str:
+    """The address of the list behind one number."""
+    args = _range_args(first, last, filters)
+    if key is not None:
+        args["key"] = key
+    return url_for("reports.drill", metric=metric, **args)
+
+
+def _cell(text, metric: str | None, first: str, last: str, filters: kpi.Filters, key: str | None = None) -> dict:
+    return {"text": text, "href": drill_url(metric, first, last, filters, key) if metric else None}
+
+
+def seed_table_view(rows: list[dict], filters: kpi.Filters) -> list[dict]:
+    """The seed table for a template: one row per KPI, a linked cell per month."""
+    out = []
+    for key, label_text, kind, metric in kpi.SEED_ROWS:
+        cells = []
+        for row in rows:
+            text = kpi.format_rate(row[key], percent=True) if kind == "rate" else f"{row[key]:,}"
+            cells.append(_cell(text, metric, row["month"], row["month"], filters) if text else {"text": ""})
+        out.append({"label": label_text, "cells": cells, "rate": kind == "rate"})
+    return out
+
+
+def _month_rows(months, table: dict, labels: dict, metric: str, filters, fmt=lambda v: f"{v:,}") -> list[dict]:
+    rows = []
+    for key, label_text in labels.items():
+        values = table.get(key, {})
+        if key == "unknown" and not any(values.values()):
+            continue
+        rows.append({"label": label_text,
+                     "cells": [_cell(fmt(values.get(m, 0)), metric, m, m, filters, key) for m in months]})
+    return rows
+
+
+def beyond_view(beyond: dict, filters: kpi.Filters) -> dict:
+    """The wider tables for a template, every number linked to its drill-down."""
+    months = beyond["months"]
+    first, last = months[0], months[-1]
+    view = {}
+    for name, metric, words in (("offer", "offer_state", "offered"), ("completion", "completion_state", "completed")):
+        part = beyond["timeliness"][name]
+        rows = _month_rows(months, part["counts"], kpi.TIMELINESS_STATES, metric, filters)
+        rows.append({"label": f"% {words} within 72 hours (of the measurable)", "rate": True,
+                     "cells": [_cell(kpi.format_rate(part["rate"][m], True), metric, m, m, filters, "within")
+                               if part["rate"][m] is not None else {"text": ""} for m in months]})
+        view[name] = rows
+    view["not_done"] = _month_rows(months, beyond["not_done"]["counts"], kpi.NOT_DONE_REASONS, "not_done", filters)
+    view["reasons"] = [dict(r, href=drill_url("not_done", first, last, filters, r["outcome"]),
+                            outcome_text=kpi.NOT_DONE_REASONS[r["outcome"]])
+                       for r in beyond["not_done"]["reasons"]]
+    placement = []
+    for key, label_text in kpi.PLACEMENTS.items():
+        episodes = beyond["placement"]["episodes"].get(key, {})
+        if key == "unknown" and not any(episodes.values()):
+            continue
+        done = beyond["placement"]["done"][key]
+        rates = beyond["placement"]["rate"][key]
+        placement.append({"label": f"{label_text}: episodes",
+                          "cells": [_cell(f"{episodes[m]:,}", "placement_episodes", m, m, filters, key)
+                                    for m in months]})
+        placement.append({"label": f"{label_text}: RHI done",
+                          "cells": [_cell(f"{done[m]:,}", "placement_done", m, m, filters, key) for m in months]})
+        placement.append({"label": f"{label_text}: % done", "rate": True,
+                          "cells": [_cell(kpi.format_rate(rates[m], True), "placement_episodes", m, m, filters, key)
+                                    if rates[m] is not None else {"text": ""} for m in months]})
+    view["placement"] = placement
+    ages = beyond["age_bands"]
+    view["age_episodes"] = _month_rows(months, ages["episodes"], kpi.AGE_BANDS, "age_episodes", filters)
+    view["age_children"] = _month_rows(months, ages["children"], kpi.AGE_BANDS, "age_children", filters)
+    view["repeat"] = [{"label": f"Children missing {kpi.REPEAT_EPISODES}+ times in {kpi.REPEAT_DAYS} days",
+                       "cells": [_cell(f"{beyond['repeat']['children'][m]:,}", "repeat_children", m, m, filters)
+                                 for m in months]}]
+    view["repeat_total"] = _cell(f"{beyond['repeat']['total']:,}", "repeat_children", first, last, filters)
+    view["interviewers"] = [
+        dict(r, label=kpi.INTERVIEWER_TYPES.get(r["interviewer_type"], "Not recorded"),
+             href=drill_url("interviewer_episodes", first, last, filters, r["interviewer_type"]))
+        for r in beyond["interviewers"]["by_type"]]
+    view["providers"] = [dict(r, href=drill_url("provider_episodes", first, last, filters, r["provider"]))
+                         for r in beyond["interviewers"]["by_provider"]]
+    away, ola = beyond["away_ola"]["away"], beyond["away_ola"]["ola"]
+    view["away_ola"] = [
+        {"label": "Away episodes", "cells": [_cell(f"{away['episodes'][m]:,}", "away_episodes", m, m, filters)
+                                             for m in months]},
+        {"label": "Children with away episodes",
+         "cells": [_cell(f"{away['children'][m]:,}", "away_children", m, m, filters) for m in months]},
+        {"label": "OLA episodes (missing or away)",
+         "cells": [_cell(f"{ola['episodes'][m]:,}", "ola_episodes", m, m, filters) for m in months]},
+        {"label": "OLA children", "cells": [_cell(f"{ola['children'][m]:,}", "ola_children", m, m, filters)
+                                            for m in months]},
+    ]
+    return view
+
+
+def chart_data(rows: list[dict]) -> dict:
+    """What the charts draw: labels, the two counts and the three rates (null where undefined)."""
+    def series(key):
+        return [float(r[key]) if r[key] is not None else None for r in rows]
+
+    return {
+        "labels": [kpi.month_heading(r["month"]) for r in rows],
+        "children_missing": [r["children_missing"] for r in rows],
+        "episodes": [r["episodes"] for r in rows],
+        "offer_rate_children": series("offer_rate_children"),
+        "rhi_done_rate_episodes": series("rhi_done_rate_episodes"),
+        "lac_rhi_done_rate_episodes": series("lac_rhi_done_rate_episodes"),
+    }
+
+
+def chart_summaries(rows: list[dict]) -> dict:
+    """Text alternatives for the two charts."""
+    if not rows or not any(r["episodes"] for r in rows):
+        none = "There were no counted missing episodes in these months."
+        return {"counts": none, "rates": none}
+    most = max(rows, key=lambda r: r["episodes"])
+    least = min(rows, key=lambda r: r["episodes"])
+    counts = (f"Missing episodes ranged from {least['episodes']:,} in {kpi.month_name(least['month'])} to "
+              f"{most['episodes']:,} in {kpi.month_name(most['month'])}; children who went missing from "
+              f"{min(r['children_missing'] for r in rows):,} to {max(r['children_missing'] for r in rows):,} a month.")
+    rated = [r for r in rows if r["offer_rate_children"] is not None]
+    first, last = (rated[0], rated[-1]) if rated else (None, None)
+    if first:
+        rates = (f"The offer rate for children went from {kpi.format_rate(first['offer_rate_children'], True)} in "
+                 f"{kpi.month_name(first['month'])} to {kpi.format_rate(last['offer_rate_children'], True)} in "
+                 f"{kpi.month_name(last['month'])}; RHIs done as a share of episodes went from "
+                 f"{kpi.format_rate(first['rhi_done_rate_episodes'], True)} to "
+                 f"{kpi.format_rate(last['rhi_done_rate_episodes'], True)}.")
+    else:
+        rates = "No rate can be worked out for these months."
+    return {"counts": counts, "rates": rates + " Every figure is in the table above."}
+
+
+def _report_context(with_beyond: bool = True) -> dict:
+    form, first, last, filters = _read_range()
+    db = get_db()
+    context = {"form": form, "first": first, "last": last, "filters": filters,
+               "range_args": _range_args(first, last, filters)}
+    if with_beyond:
+        beyond = kpi.beyond_the_seed(db, first, last, filters)
+        rows = beyond["table"]
+        context["beyond"] = beyond_view(beyond, filters)
+        context["months"] = beyond["months"]
+    else:
+        rows = kpi.monthly_table(db, first, last, filters)
+        context["months"] = [r["month"] for r in rows]
+    context.update(rows=rows, table=seed_table_view(rows, filters), headings=[kpi.month_heading(m)
+                                                                            for m in context["months"]],
+                   chart=chart_data(rows), summaries=chart_summaries(rows))
+    return context
+
+
+@bp.route("/")
+@roles_required(*REPORT_ROLES)
+def dashboard():
+    """The KPI dashboard: the scrutiny committee's table, charts and the wider figures, all drillable."""
+    context = _report_context()
+    return render_template("reports/dashboard.html", **context)
+
+
+@bp.route("/drill")
+@roles_required(*REPORT_ROLES)
+def drill():
+    """The children or episodes behind one number on a report."""
+    form, first, last, filters = _read_range(max_months=120)
+    metric = request.args.get("metric", "")
+    try:
+        result = kpi.drill(get_db(), metric, first, last, filters, key=request.args.get("key") or None)
+    except kpi.KPIError as exc:
+        return render_template("errors/error.html", title="That list cannot be shown", message=str(exc)), 404
+    audit.record(get_db(), "report.drill", username=g.user["username"], object_type="report", object_id=metric,
+                 detail={"from": first, "to": last, "key": request.args.get("key"), **filters.as_params(),
+                         "count": result.count})
+    period = kpi.month_name(first) if first == last else f"{kpi.month_name(first)} to {kpi.month_name(last)}"
+    return render_template("reports/drill.html", result=result, period=period, filters=filters,
+                           back=url_for("reports.dashboard", **_range_args(*_wider_range(first, last), filters)),
+                           timeliness=kpi.TIMELINESS_STATES, reasons=kpi.NOT_DONE_REASONS,
+                           age_bands=kpi.AGE_BANDS, placements=kpi.PLACEMENTS)
+
+
+def _wider_range(first: str, last: str) -> tuple[str, str]:
+    # A one-month drill goes back to a dashboard of the 12 months ending then.
+    if first != last:
+        return first, last
+    year, month = int(last[:4]), int(last[5:]) - 11
+    while month < 1:
+        year, month = year - 1, month + 12
+    return f"{year:04d}-{month:02d}", last
+
+
+@bp.route("/kpi.csv")
+@roles_required(*REPORT_ROLES)
+def export_csv():
+    """The KPI table as CSV: one row per month, the same columns as ``rhi-desk kpi --format csv``."""
+    _, first, last, filters = _read_range(max_months=120)
+    rows = kpi.monthly_table(get_db(), first, last, filters)
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(kpi.csv_rows(rows))
+    audit.record(get_db(), "report.export", username=g.user["username"], object_type="report",
+                 object_id="kpi.csv", detail={"from": first, "to": last, **filters.as_params()})
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename=rhi-kpis-{first}-to-{last}.csv"})
+
+
+@bp.route("/kpi.xlsx")
+@roles_required(*REPORT_ROLES)
+def export_xlsx():
+    """The KPI table as an Excel workbook in the seed's layout (months across, the seed's row words)."""
+    _, first, last, filters = _read_range(max_months=120)
+    rows = kpi.monthly_table(get_db(), first, last, filters)
+    data = workbook_bytes(rows, filters, g.install["la_name"] if g.install else "")
+    audit.record(get_db(), "report.export", username=g.user["username"], object_type="report",
+                 object_id="kpi.xlsx", detail={"from": first, "to": last, **filters.as_params()})
+    return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f"attachment; filename=rhi-kpis-{first}-to-{last}.xlsx"})
+
+
+def workbook_bytes(rows: list[dict], filters: kpi.Filters, council: str) -> bytes:
+    """An .xlsx file: the seed table (counts as numbers, rates as percentages, blank when undefined)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "KPIs"
+    sheet["A1"] = f"Return home interviews: monthly KPIs{', ' + council if council else ''}"
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet["A2"] = (f"{kpi.month_name(rows[0]['month'])} to {kpi.month_name(rows[-1]['month'])}. "
+                   f"{filters.describe()}. Produced by RHI Desk on {now():%d %B %Y at %H:%M}.")
+    header_row = 4
+    sheet.cell(header_row, 1, "")
+    for column, row in enumerate(rows, start=2):
+        cell = sheet.cell(header_row, column, kpi.month_heading(row["month"]))
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(horizontal="right")
+    for offset, (key, label_text, kind, _) in enumerate(kpi.SEED_ROWS, start=1):
+        sheet.cell(header_row + offset, 1, label_text)
+        for column, row in enumerate(rows, start=2):
+            value = row[key]
+            if kind == "rate":
+                cell = sheet.cell(header_row + offset, column, float(value) / 100 if value is not None else None)
+                cell.number_format = "0.00%"
+            else:
+                sheet.cell(header_row + offset, column, value)
+    sheet.column_dimensions["A"].width = 40
+    for column in range(2, len(rows) + 2):
+        sheet.column_dimensions[get_column_letter(column)].width = 10
+    notes = book.create_sheet("Notes")
+    for number, text in enumerate([
+        "How the figures are counted",
+        "An episode belongs to the month in which it started.",
+        "Only missing episodes count (not away episodes); children looked after by another authority (OLA) "
+        "are left out of every figure.",
+        "An episode is offered when an RHI covering it was offered or completed; done when an RHI covering it "
+        "was completed.",
+        "Percentages are to two decimals; a blank means there was nothing to divide by.",
+    ], start=1):
+        notes.cell(number, 1, text).font = Font(bold=number == 1)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+@bp.route("/monthly")
+@roles_required(*REPORT_ROLES)
+def monthly_report():
+    """The printable report for the panel: KPI table and charts, the cohort, interview themes, providers."""
+    context = _report_context()
+    db = get_db()
+    context["themes"] = kpi.interview_themes(db, context["first"], context["last"], context["filters"])
+    context["age_bands"] = kpi.AGE_BANDS
+    context["generated"] = now()
+    audit.record(db, "report.monthly", username=g.user["username"], object_type="report", object_id="monthly",
+                 detail=context["range_args"])
+    return render_template("reports/monthly.html", **context)
+
+
+@bp.route("/high-risk")
+@roles_required(*REPORT_ROLES)
+def high_risk():
+    """The weekly high-risk list for senior managers (printable)."""
+    db = get_db()
+    result = kpi.high_risk(db)
+    audit.record(db, "report.high_risk", username=g.user["username"], object_type="report", object_id="high_risk")
+    return render_template("reports/high_risk.html", result=result, age_on=kpi.age_on,
+                           today=result["at"].strftime("%Y-%m-%d"))
+
+
+@bp.app_template_filter("month_name")
+def month_name(value: str) -> str:
+    """'2017-04' → 'April 2017'."""
+    return kpi.month_name(value)
+
+
+@bp.app_template_filter("chart_json")
+def chart_json(value) -> str:
+    """JSON safe to place inside a ``<script type="application/json">`` block."""
+    return (json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+@bp.app_template_global()
+def hours_text(hours: float | None) -> str:
+    """'2 days 5 hours' for how long a child has been missing."""
+    if hours is None:
+        return ""
+    hours = max(0, int(hours))
+    days, rest = divmod(hours, 24)
+    if days:
+        return f"{days} day{'s' if days != 1 else ''} {rest} hour{'s' if rest != 1 else ''}"
+    return f"{rest} hour{'s' if rest != 1 else ''}"
