@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+import orjson
 import sqlite_utils
 from nacl.exceptions import CryptoError
 from nacl.encoding import HexEncoder
@@ -140,7 +141,11 @@ def payload_problem(payload) -> str | None:
 
 def pack_file(manifest: dict, payload: dict, signing_key, recipient_box_public: str) -> bytes:
     """Encode, compress, encrypt and sign one transfer; returns the file's bytes."""
-    plain = zlib.compress(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), 6)
+    try:
+        text = orjson.dumps(payload)
+    except TypeError:  # numbers beyond 64 bits (RHI Desk never makes them; the tests do)
+        text = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    plain = zlib.compress(text, 6)
     ciphertext = SealedBox(PublicKey(recipient_box_public, encoder=HexEncoder)).encrypt(plain)
     manifest_bytes = json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode("utf-8")
     body = (MAGIC + struct.pack(">I", len(manifest_bytes)) + manifest_bytes
@@ -242,7 +247,7 @@ def check_file(db: sqlite_utils.Database, data: bytes) -> CheckedFile:
         plain = inflater.decompress(compressed, MAX_PAYLOAD_BYTES)
         if inflater.unconsumed_tail or not inflater.eof:
             raise refuse("damaged")
-        payload = json.loads(plain.decode("utf-8"))
+        payload = orjson.loads(plain)
     except (CryptoError, zlib.error, UnicodeDecodeError, ValueError):
         raise refuse("undecryptable", sender=sender["name"]) from None
     problem = payload_problem(payload)
@@ -279,8 +284,12 @@ def payload_counts(payload: dict) -> dict:
 
 def record_digest(record: dict) -> str:
     """A digest of a return record's content, so the hub can confirm exactly what it imported."""
-    return hashlib.sha256(json.dumps(record, sort_keys=True, ensure_ascii=False,
-                                     separators=(",", ":")).encode("utf-8")).hexdigest()
+    # JSON with sorted keys, no spaces, UTF-8 (as documented in docs/sync-format.md).
+    try:
+        text = orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # a number too big for orjson: only a hand-made file holds one
+        text = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return hashlib.sha256(text).hexdigest()
 
 
 def _episode_ids_by_rhi(db, rhi_pks: list[int]) -> dict[int, list[str]]:
@@ -303,7 +312,7 @@ def _record_of(row: dict, child_id: str, episode_ids: list[str]) -> dict:
     for name in RECORD_FIELDS:
         record[name] = row[name]
     # Draft answers never leave the install: only the offer and outcome travel before sign-off.
-    record["answers"] = json.loads(row["answers"] or "{}") if signed_off else None
+    record["answers"] = orjson.loads(row["answers"] or "{}") if signed_off else None
     return record
 
 
@@ -505,7 +514,7 @@ def _return_payload(db, target: dict, sequence: int) -> dict:
         "where (r.status = 'signed_off' or r.offered_at is not null or r.outcome is not null) "
         "and (s.purged_at is null) order by r.id"))
     episodes_by = _episode_ids_by_rhi(db, [r["id"] for r in rows]) if rows else {}
-    records, stamp = [], now_iso()
+    records, states, stamp = [], [], now_iso()
     for row in rows:
         record = _record_of(row, row["child_ref"], episodes_by.get(row["id"], []))
         if not record["episode_ids"]:
@@ -514,9 +523,10 @@ def _return_payload(db, target: dict, sequence: int) -> dict:
         if digest == row["confirmed_digest"]:
             continue  # the hub already holds exactly this
         records.append(record)
-        db.execute("insert into sync_rhi_state (rhi_id, sent_digest, sent_at) values (?, ?, ?) "
-                   "on conflict (rhi_id) do update set sent_digest = excluded.sent_digest, sent_at = excluded.sent_at",
-                   [row["rhi_id"], digest, stamp])
+        states.append((row["rhi_id"], digest, stamp))
+    db.conn.executemany("insert into sync_rhi_state (rhi_id, sent_digest, sent_at) values (?, ?, ?) "
+                        "on conflict (rhi_id) do update set sent_digest = excluded.sent_digest, "
+                        "sent_at = excluded.sent_at", states)
     if not records:
         raise SyncError("There is nothing to send to the hub: no signed-off interviews or recorded offers and "
                         "outcomes are waiting.")
@@ -612,7 +622,8 @@ def _apply_return(db, payload: dict, sender: dict, sequence: int, by) -> dict:
     children = {r["child_id"]: r["id"] for r in db.query("select id, child_id from children")}
     episodes = {r["episode_id"]: (r["id"], r["child"]) for r in db.query("select id, episode_id, child from episodes")}
     stamp = now_iso()
-    receipts = []
+    receipts, changed = [], []
+    pending: dict[str, tuple] = {}  # new RHIs, inserted together at the end
     locals_ = local_records(db, (r["rhi_id"] for r in payload["records"]))
     for record in payload["records"]:
         digest = record_digest(record)
@@ -625,22 +636,28 @@ def _apply_return(db, payload: dict, sender: dict, sequence: int, by) -> dict:
             _hold(db, record, sender, sequence, reason, digest)
             summary["held"] += 1
             continue
+        episode_pks = [episodes[e][0] for e in record["episode_ids"]]
         local = locals_.get(record["rhi_id"])
         if local is None:
-            _insert_rhi(db, record, child_pk, [episodes[e][0] for e in record["episode_ids"]], sender)
             outcome = "new"
+            pending[record["rhi_id"]] = (record, child_pk, episode_pks)
         else:
             outcome = _compare(local, record)
-            if outcome == "updated":
-                _update_rhi(db, record, [episodes[e][0] for e in record["episode_ids"]], local, sender)
+            if outcome == "updated" and record["rhi_id"] in pending:
+                pending[record["rhi_id"]] = (record, child_pk, episode_pks)
+            elif outcome == "updated":
+                _update_rhi(db, record, episode_pks, local, sender)
             elif outcome == "conflicts":
                 _conflict(db, local, record, sender, sequence, digest)
         if outcome in ("new", "updated"):
             locals_[record["rhi_id"]] = record  # a second copy later in the same file compares with this one
+            changed.append((stamp, by, "rhi.sync_import", "rhi", record["rhi_id"], orjson.dumps(
+                {"from": sender["name"], "revision": record["revision"], "status": record["status"]},
+                option=orjson.OPT_SORT_KEYS).decode()))
         summary[outcome] += 1
-        if outcome in ("new", "updated"):
-            audit.record(db, "rhi.sync_import", username=by, object_type="rhi", object_id=record["rhi_id"],
-                         detail={"from": sender["name"], "revision": record["revision"], "status": record["status"]})
+    _insert_rhis(db, list(pending.values()), sender, stamp)
+    db.conn.executemany("insert into audit_log (at, username, action, object_type, object_id, detail) "
+                        "values (?, ?, ?, ?, ?, ?)", changed)
     db.conn.executemany(
         "insert into sync_receipts_due (sender, rhi_id, revision, digest, received_at) values (?, ?, ?, ?, ?) "
         "on conflict (sender, rhi_id, digest) do update set sent_in = null, received_at = excluded.received_at",
@@ -664,17 +681,30 @@ def _rhi_values(record: dict) -> list:
     return [record[name] if name in record else None for name in RECORD_FIELDS]
 
 
-def _insert_rhi(db, record: dict, child_pk: int, episode_pks: list[int], sender: dict) -> None:
-    stamp = now_iso()
-    pk = db.execute(
+def _insert_rhis(db, new: list[tuple], sender: dict, stamp: str) -> None:
+    """Insert new RHIs (record, child pk, episode pks) in a few statements."""
+    if not new:
+        return
+    origin = f"sync:{sender['name']}"
+    db.conn.executemany(
         f"insert into return_home_interviews (rhi_id, child, {', '.join(RECORD_FIELDS)}, status, revision, answers, "
         f"assigned_install, origin, created_at, updated_at) values (?, ?, {', '.join('?' * len(RECORD_FIELDS))}, "
         f"?, ?, ?, ?, ?, ?, ?)",
-        [record["rhi_id"], child_pk, *_rhi_values(record), record["status"], record["revision"],
-         json.dumps(record["answers"] if record["answers"] is not None else {}, ensure_ascii=False),
-         sender["install_id"], f"sync:{sender['name']}", stamp, stamp]).lastrowid
+        [(record["rhi_id"], child_pk, *_rhi_values(record), record["status"], record["revision"],
+          orjson.dumps(record["answers"] if record["answers"] is not None else {}).decode(),
+          sender["install_id"], origin, stamp, stamp) for record, child_pk, _eps in new])
+    pks: dict[str, int] = {}
+    ids = [record["rhi_id"] for record, _c, _e in new]
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        pks.update(db.execute(f"select rhi_id, id from return_home_interviews where rhi_id in "
+                              f"({','.join('?' * len(chunk))})", chunk).fetchall())
     db.conn.executemany("insert or ignore into rhi_episodes (rhi, episode) values (?, ?)",
-                        [(pk, e) for e in episode_pks])
+                        [(pks[record["rhi_id"]], e) for record, _c, eps in new for e in eps])
+
+
+def _insert_rhi(db, record: dict, child_pk: int, episode_pks: list[int], sender: dict) -> None:
+    _insert_rhis(db, [(record, child_pk, episode_pks)], sender, now_iso())
 
 
 def _update_rhi(db, record: dict, episode_pks: list[int], local: dict, sender: dict) -> None:
