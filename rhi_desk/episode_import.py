@@ -1,8 +1,10 @@
 """Bulk import of episode history from the episode register CSV (see DOMAIN.md).
 
-The file is read once, as text, into a temporary table on this connection; every check then runs
-as SQL over that table (C speed, memory that does not grow with the file), and the write is a few
-set-based statements inside ONE transaction. So:
+The file is streamed, never held in memory: each row is checked as it is read (in Python, with
+small caches of the dates already seen and a map of the file's children), and checked rows are
+written in batches with ``executemany`` inside ONE transaction, looking up only those episodes the
+file names that are already held. At the first bad row writing stops, checking goes on to the end,
+and the transaction is rolled back. So:
 
 * a file with any row that cannot be understood imports nothing, and every such row is reported
   with its row number (row 1 is the header, as in a spreadsheet), the column, what is wrong and
@@ -27,7 +29,12 @@ from __future__ import annotations
 import csv
 import io
 import os
+import sqlite3
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
+from itertools import islice
+from operator import itemgetter
 from pathlib import Path
 from typing import Callable
 
@@ -46,10 +53,8 @@ PLACEMENTS = ("in_borough", "neighbouring", "out_of_borough")
 OUTCOMES = ("completed", "declined", "unavailable", "missing_again")
 INTERVIEWER_TYPES = ("social_worker", "missing_team", "provider")
 RHI_ID_PREFIX = "import-"
-BATCH = 20_000
+BATCH = 5_000
 IMPORT_CACHE_KIB = 65_536  # a fixed 64 MB page cache while importing: fast, and not growing with the file
-
-STAGE = "temp.episode_import"
 
 
 class ImportRefused(Exception):
@@ -61,7 +66,7 @@ class ImportRefused(Exception):
         if rows:
             what = f"{len(rows)} row{'s' if len(rows) != 1 else ''} cannot be understood"
         else:
-            what = errors[0].problem if errors else "the file cannot be understood"
+            what = (errors[0].problem[:1].lower() + errors[0].problem[1:]) if errors else "the file cannot be understood"
         super().__init__(f"The file was not imported because {what}. Nothing was changed. "
                          f"Correct the file and import it again.")
 
@@ -153,16 +158,15 @@ def validate_file(db: sqlite_utils.Database, path: str | os.PathLike) -> Preview
     preview = Preview(file_name=path.name)
     started = not db.conn.in_transaction
     if started:
-        db.conn.execute("BEGIN")
+        db.conn.execute("BEGIN")  # one consistent view of the register while counting
     try:
-        _stage_and_check(db, path, preview, None)
-        if preview.ok:
-            _count(db, preview)
+        plan = _run(db, path, preview, write=False)
+        if plan is not None:
+            preview.errors.extend(_duplicates(db, path))
     finally:
         if started:
-            db.conn.execute("ROLLBACK")  # also drops the temporary tables
-        else:
-            _drop_temp(db)
+            db.conn.execute("ROLLBACK")
+    _sort(preview.errors)
     return preview
 
 
@@ -174,106 +178,422 @@ def import_episodes(db: sqlite_utils.Database, path: str | os.PathLike, *, by: s
     report = progress or (lambda phase, fraction: None)
     old_cache = db.execute("PRAGMA cache_size").fetchone()[0]
     db.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
+    # Every value is checked before it is written and every child id comes from the children just
+    # looked up or written, so the per-row CHECK and foreign-key tests would only repeat that work
+    # (they are a third of the time); both are back on before this function returns.
+    foreign_keys = db.execute("PRAGMA foreign_keys").fetchone()[0]
+    db.execute("PRAGMA foreign_keys = OFF")
+    db.execute("PRAGMA ignore_check_constraints = ON")
+    plan = None
     try:
         with write_transaction(db):
-            try:
-                _stage_and_check(db, path, result, report)
+            estimate = path.stat().st_size // 80 if path.exists() else 0
+            with _indexes_rebuilt_if_bulk(db, estimate):
+                plan = _run(db, path, result, write=True, by=by, report=report)
                 if not result.ok:
-                    raise ImportRefused(result.errors)
-                report("Comparing with the records already held", 0.6)
-                _count(db, result)
-                _write(db, result, by, report)
-                audit.record(db, "episodes.import", username=by, object_type="import", object_id=path.name,
-                             detail={"rows": result.rows, "new_episodes": result.new_episodes,
-                                     "changed_episodes": result.changed_episodes,
-                                     "unchanged_episodes": result.unchanged_episodes,
-                                     "new_children": result.new_children,
-                                     "changed_children": result.changed_children})
-            finally:
-                _drop_temp(db)
+                    if plan is not None:
+                        result.errors.extend(_duplicates(db, path))
+                    raise ImportRefused(_sort(result.errors))
+            report("Updating each child's current status", 0.97)
+            _refresh_child_status(db, plan, by, result.file_name)
+            audit.record(db, "episodes.import", username=by, object_type="import", object_id=path.name,
+                         detail={"rows": result.rows, "new_episodes": result.new_episodes,
+                                 "changed_episodes": result.changed_episodes,
+                                 "unchanged_episodes": result.unchanged_episodes,
+                                 "new_children": result.new_children,
+                                 "changed_children": result.changed_children})
+    except (sqlite3.IntegrityError, _Duplicate) as exc:
+        # An episode id used twice in the file: find every such row (rare, so only looked for now).
+        errors = _duplicates(db, path)
+        if not errors:
+            errors = [RowError(None, None, f"The file clashes with records already held ({exc})",
+                               "Nothing was changed. Tell your administrator, with the file")]
+        raise ImportRefused(_sort(errors)) from None
     finally:
+        db.execute("DROP TABLE IF EXISTS temp.episode_import_held")
+        db.execute("PRAGMA ignore_check_constraints = OFF")
+        db.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
         db.execute(f"PRAGMA cache_size = {old_cache}")
     report("Finished", 1.0)
     return result
 
 
+BULK_TABLES = ("episodes", "return_home_interviews", "rhi_episodes")
+
+
+@contextmanager
+def _indexes_rebuilt_if_bulk(db, rows: int):
+    """For an import at least as big as the register held, drop the secondary indexes and build them after.
+
+    Building an index once from sorted rows is several times faster than updating it row by row.
+    Inside the import's transaction, so a failed import leaves the indexes exactly as they were.
+    """
+    held = db.execute("SELECT count(*) FROM episodes").fetchone()[0]
+    if rows < 20_000 or rows < held:
+        yield
+        return
+    marks = ", ".join("?" * len(BULK_TABLES))
+    indexes = db.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+                         f"AND tbl_name IN ({marks})", BULK_TABLES).fetchall()
+    for name, _ in indexes:
+        db.execute(f'DROP INDEX "{name}"')
+    yield
+    for _, sql in indexes:
+        db.execute(sql)
+
+
 # ---------------------------------------------------------------------------------------------
-# Reading the file
+# Reading and checking the file (pass 1)
+
+END = 5  # positions in a row tuple, in COLUMNS order
+DATE_FIX = "Write the date as YYYY-MM-DD, for example 2017-04-30"
+MINUTE_FIX = "Write the date and time as YYYY-MM-DD HH:MM, for example 2017-04-30 18:45"
+_TIMES = frozenset(f"{h:02d}:{m:02d}" for h in range(24) for m in range(60))
+_SECONDS = frozenset(f":{s:02d}" for s in range(60))
+_DIGITS = frozenset("0123456789")
+_YES_NO = {"Y": 1, "N": 0}
+_valid_dates: dict[str, bool] = {}
 
 
-def _drop_temp(db) -> None:
-    for name in ("episode_import", "episode_import_children", "episode_import_existing"):
-        db.execute(f"DROP TABLE IF EXISTS temp.{name}")
+class _Duplicate(Exception):
+    """An episode id met twice while writing."""
 
 
-def _stage_and_check(db, path: Path, preview: Preview, report: Progress | None) -> None:
-    """Read the file into the temporary table and run every row check; fills preview.rows/errors."""
-    errors = preview.errors
+@dataclass
+class _Plan:
+    order: tuple[int, ...]  # file column index for each of COLUMNS
+    children: dict  # child_id -> [date_of_birth, first row number]
+
+
+def _sort(errors: list[RowError]) -> list[RowError]:
+    errors.sort(key=lambda e: (e.row or 0, COLUMNS.index(e.column) if e.column in COLUMNS else -1))
+    return errors
+
+
+def _is_date(text: str) -> bool:
+    """True for a real date written YYYY-MM-DD (results cached: a file repeats its dates)."""
+    known = _valid_dates.get(text)
+    if known is not None:
+        return known
+    ok = (len(text) == 10 and text[4] == "-" and text[7] == "-"
+          and set(text[:4] + text[5:7] + text[8:]) <= _DIGITS)
+    if ok:
+        try:
+            date.fromisoformat(text)
+        except ValueError:
+            ok = False
+    if len(_valid_dates) < 200_000:
+        _valid_dates[text] = ok
+    return ok
+
+
+def _minute(text: str) -> str | None:
+    """``YYYY-MM-DD HH:MM`` for an accepted date and time, or None when it is not one."""
+    n = len(text)
+    if n == 16:
+        if text[10] != " " and text[10] != "T":
+            return None
+    elif n != 19 or text[10] != "T" or text[16:] not in _SECONDS:
+        return None
+    if text[11:16] not in _TIMES or not _is_date(text[:10]):
+        return None
+    return text if n == 16 and text[10] == " " else text[:10] + " " + text[11:16]
+
+def _open(path: Path):
+    raw = open(path, "rb")
+    text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+    return raw, csv.reader(text)
+
+
+def _rows(path: Path, plan: _Plan):
+    """Yield (row number, stripped values in COLUMNS order) for each non-blank data row of a checked file."""
+    pick = itemgetter(*plan.order)
+    width = len(plan.order)
+    strip = str.strip
+    raw, reader = _open(path)
+    with raw:
+        next(reader)
+        for number, record in enumerate(reader, start=2):
+            if len(record) == width and any(record):
+                yield number, tuple(map(strip, pick(record)))
+
+
+def _run(db, path: Path, result: Preview, *, write: bool, by: str | None = None,
+         report: Progress | None = None) -> _Plan | None:
+    """Read the file once: check every row, count new/changed/unchanged, and (``write``) import.
+
+    Writing stops at the first bad row but checking goes on, so every bad row is reported; the
+    caller then rolls the transaction back.
+    """
+    errors = result.errors
     try:
         size = max(path.stat().st_size, 1)
-        raw = open(path, "rb")
+        raw, reader = _open(path)
     except OSError:
         errors.append(RowError(None, None, "The file could not be opened", "Check the file still exists and try again"))
-        return
+        return None
+    state = _Writer(db, result, write, by)
     with raw:
-        text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-        reader = csv.reader(text)
         try:
             try:
                 header = next(reader)
             except StopIteration:
                 errors.append(RowError(None, None, "The file is empty",
                                        "Choose the episode register CSV file, with its header row"))
-                return
-            columns = _check_header(header, errors)
-            if columns is None:
-                return
-            _drop_temp(db)
-            db.execute(f"CREATE TABLE {STAGE} (row INTEGER PRIMARY KEY, "
-                       + ", ".join(f'"{c}" TEXT' for c in columns) + ")")
-            insert = (f"INSERT INTO {STAGE} (" + ", ".join(f'"{c}"' for c in columns) + ', "row") VALUES ('
-                      + ", ".join("?" * (len(columns) + 1)) + ")")
-            width = len(columns)
+                return None
+            names = _check_header(header, errors)
+            if names is None:
+                return None
+            plan = _Plan(tuple(names.index(c) for c in COLUMNS), {})
+            pick = itemgetter(*plan.order)
+            width = len(names)
+            strip = str.strip
+            now = now_minute()
+            today = now[:10]
+            children = plan.children
             batch = []
             rows = 0
-            executemany = db.conn.executemany
             for number, record in enumerate(reader, start=2):
                 if len(record) != width:
-                    if not any(v.strip() for v in record):
-                        continue  # a blank line (spreadsheets often leave some at the end)
-                    errors.append(RowError(number, None, f"This row has {len(record)} values but the header has "
-                                                         f"{width} columns",
-                                           "Check for a missing or extra comma, or a value with a comma that "
-                                           "is not in quotes"))
+                    if any(v.strip() for v in record):
+                        errors.append(RowError(
+                            number, None, f"This row has {len(record)} values but the header has {width} columns",
+                            "Check for a missing or extra comma, or a value with a comma that is not in quotes"))
                     continue
                 if not any(record):
                     continue
-                record.append(number)
-                batch.append(record)
-                if len(batch) >= BATCH:
-                    executemany(insert, batch)
-                    rows += len(batch)
-                    batch = []
-                    if report:
-                        report("Reading the file", 0.5 * raw.tell() / size)
-            if batch:
-                executemany(insert, batch)
-                rows += len(batch)
+                rows += 1
+                values = tuple(map(strip, pick(record)))
+                problems = _check_row(values, now, today)
+                child_id, dob = values[1], values[2]
+                if child_id and dob:
+                    seen = children.get(child_id)
+                    if seen is None:
+                        children[child_id] = [dob, number]
+                    elif seen[0] != dob:
+                        problems = (problems or []) + [(
+                            "date_of_birth", f"The date of birth {dob} for child {child_id} differs from row "
+                                             f"{seen[1]} ({seen[0]})", "Give the child the same date of birth on every row")]
+                if problems:
+                    errors.extend(RowError(number, column, problem, fix) for column, problem, fix in problems)
+                elif not errors:
+                    batch.append(values)
+                    if len(batch) >= BATCH:
+                        state.add(batch)
+                        batch = []
+                        report and report("Importing" if write else "Checking", 0.9 * raw.tell() / size)
+            if batch and not errors:
+                state.add(batch)
         except UnicodeDecodeError:
             errors.clear()
             errors.append(RowError(None, None, "The file is not saved as UTF-8 text",
                                    "Save it from your spreadsheet as 'CSV UTF-8 (comma delimited)' and try again"))
-            return
+            return None
         except csv.Error as exc:
             errors.append(RowError(reader.line_num, None, f"The file is not a readable CSV file ({exc})",
                                    "Save it from your spreadsheet as 'CSV UTF-8 (comma delimited)' and try again"))
+            return None
+    result.rows = rows
+    if not errors:
+        state.finish()
+    return plan
+
+
+class _Writer:
+    """Pass the checked rows, a batch at a time, to the register: compare with what is held, and write."""
+
+    INSERT_EPISODE = ('INSERT INTO episodes (id, episode_id, child, episode_type, start, "end", looked_after, '
+                      'other_la, placement, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+    INSERT_RHI = ("INSERT INTO return_home_interviews (id, rhi_id, child, interviewer_type, offered_at, outcome, "
+                  "completed_at, origin, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'import', ?, ?)")
+    INSERT_LINK = "INSERT INTO rhi_episodes (rhi, episode) VALUES (?, ?)"
+    INSERT_CHILD = "INSERT INTO children (id, child_id, date_of_birth, created_at, updated_at) VALUES (?, ?, ?, ?, ?)"
+
+    def __init__(self, db, result: Preview, write: bool, by: str | None):
+        self.db, self.result, self.write, self.by = db, result, write, by
+        self.stamp = now_iso()
+        self.max_episode = db.execute("SELECT coalesce(max(id), 0) FROM episodes").fetchone()[0]
+        self.any_held = db.execute("SELECT 1 FROM episodes LIMIT 1").fetchone() is not None
+        self.next_episode = self.max_episode + 1
+        self.next_rhi = db.execute("SELECT coalesce(max(id), 0) FROM return_home_interviews").fetchone()[0] + 1
+        self.next_child = db.execute("SELECT coalesce(max(id), 0) FROM children").fetchone()[0] + 1
+        self.child_pks: dict[str, int] = {}
+        self.corrected: list = []
+        self.new = self.changed = 0
+        if write and self.any_held:
+            # Held episodes met so far: a second row for one of them is a repeated id.
+            db.execute("DROP TABLE IF EXISTS temp.episode_import_held")
+            db.execute("CREATE TABLE temp.episode_import_held (episode_id TEXT PRIMARY KEY) WITHOUT ROWID")
+
+    def _children(self, batch: list[tuple]) -> None:
+        """Look up (and, writing, add) the children of this batch not met before."""
+        unknown = list({v[1]: v[2] for v in batch if v[1] not in self.child_pks}.items())
+        if not unknown:
             return
-    preview.rows = rows
-    if report:
-        report("Checking every row", 0.5)
-    _check_rows(db, errors)
-    _check_together(db, errors)
-    errors.sort(key=lambda e: (e.row or 0, COLUMNS.index(e.column) if e.column in COLUMNS else -1))
+        dobs = dict(unknown)
+        held = _in_chunks(self.db, "SELECT child_id, id, date_of_birth FROM children WHERE child_id IN",
+                          list(dobs))
+        for child_id, pk, dob in held:
+            self.child_pks[child_id] = pk
+            if dob != dobs[child_id]:
+                self.corrected.append((child_id, pk, dob, dobs[child_id]))
+        fresh = []
+        for child_id, dob in unknown:
+            if child_id not in self.child_pks:
+                self.child_pks[child_id] = self.next_child
+                fresh.append((self.next_child, child_id, dob, self.stamp, self.stamp))
+                self.next_child += 1
+        self.result.new_children += len(fresh)
+        if self.write and fresh:
+            self.db.conn.executemany(self.INSERT_CHILD, fresh)
+
+    def add(self, batch: list[tuple]) -> None:
+        """Compare one batch of checked rows with the register and (writing) import it."""
+        self._children(batch)
+        child_pks, stamp, write = self.child_pks, self.stamp, self.write
+        held = {}
+        if self.any_held:
+            held = {found[0]: found for found in _in_chunks(self.db, _LOOKUP, [v[0] for v in batch])}
+            if write and held:
+                # A repeated id fails this insert (the import then lists every repeated row).
+                self.db.conn.executemany("INSERT INTO temp.episode_import_held VALUES (?)",
+                                         [(v[0],) for v in batch if v[0] in held])
+        episodes, rhis, links = [], [], []
+        for values in batch:
+            old = held.get(values[0])
+            values = _normalise(values)
+            if old is None:
+                self.new += 1
+                if not write:
+                    continue
+                pk = self.next_episode
+                self.next_episode += 1
+                child = child_pks[values[1]]
+                episodes.append((pk, values[0], child, values[3], values[4], values[5], values[6], values[7],
+                                 values[8], stamp, stamp))
+                if values[9] or values[10] or values[11] or values[12]:
+                    rhis.append((self.next_rhi, RHI_ID_PREFIX + values[0], child, values[12],
+                                 values[9] and values[9] + " 00:00", values[10],
+                                 values[11] and values[11] + " 00:00", stamp, stamp))
+                    links.append((self.next_rhi, pk))
+                    self.next_rhi += 1
+                continue
+            if write and old[1] > self.max_episode:
+                raise _Duplicate(values[0])  # added earlier in this same import
+            changes = _changes(old, values)
+            if changes:
+                self.changed += 1
+                if write:
+                    _update_episode(self.db, old, values, changes, child_pks, self.by, stamp,
+                                    self.result.file_name)
+        if episodes:
+            executemany = self.db.conn.executemany
+            executemany(self.INSERT_EPISODE, episodes)
+            if rhis:
+                executemany(self.INSERT_RHI, rhis)
+                executemany(self.INSERT_LINK, links)
+
+    def finish(self) -> None:
+        """Fill the counts and (writing) correct the dates of birth that changed."""
+        result = self.result
+        result.new_episodes = self.new
+        result.changed_episodes = self.changed
+        result.unchanged_episodes = result.rows - self.new - self.changed
+        result.changed_children = len(self.corrected)
+        if not self.write:
+            return
+        for child_id, pk, old, new in self.corrected:
+            self.db.execute("UPDATE children SET date_of_birth = ?, updated_at = ? WHERE id = ?",
+                            [new, self.stamp, pk])
+            audit.record(self.db, "child.import_update", username=self.by, object_type="child", object_id=child_id,
+                         detail={"file": self.result.file_name, "changes": {"date_of_birth": [old, new]}})
+
+
+_TYPES = frozenset(EPISODE_TYPES)
+_PLACEMENTS = frozenset(PLACEMENTS + ("",))
+_OUTCOMES = frozenset(OUTCOMES + ("",))
+_INTERVIEWERS = frozenset(INTERVIEWER_TYPES + ("",))
+
+
+def _check_row(v: tuple, now: str, today: str) -> list | None:
+    """The problems in one row as (column, problem, fix), or None (the common case, kept fast)."""
+    episode_id, child_id, dob, kind, start, end, looked_after, other_la, placement, offered, outcome, completed, by = v
+    start_m = _minute(start)
+    end_m = _minute(end) if end else None
+    if (episode_id and child_id and _is_date(dob) and dob <= today and kind in _TYPES and start_m
+            and start_m <= now and (not end or (end_m and start_m <= end_m <= now))
+            and looked_after in _YES_NO and other_la in _YES_NO and placement in _PLACEMENTS
+            and outcome in _OUTCOMES and by in _INTERVIEWERS
+            and (not offered or (_is_date(offered) and offered <= today))
+            and (not completed or (_is_date(completed) and completed <= today and outcome == "completed"))
+            and not (other_la == "Y" and looked_after == "N")
+            and not (placement and looked_after == "N")):
+        return None
+    p = []
+    if not episode_id:
+        p.append(("episode_id", "The episode id is blank", "Enter the council's id for the episode"))
+    if not child_id:
+        p.append(("child_id", "The child id is blank", "Enter the council's id for the child"))
+    if not dob:
+        p.append(("date_of_birth", "The date of birth is blank", "Enter the child's date of birth. " + DATE_FIX))
+    elif not _is_date(dob):
+        p.append(("date_of_birth", f"{dob!r} is not a date in the form YYYY-MM-DD", DATE_FIX))
+    elif dob > today:
+        p.append(("date_of_birth", f"The date of birth {dob} is in the future", "Check the child's date of birth"))
+    if kind not in _TYPES:
+        p.append(("episode_type", f"{kind!r} is not an episode type", "Write missing or away"))
+    if not start:
+        p.append(("start", "The start is blank", "Enter when the child went missing or was last seen. " + MINUTE_FIX))
+    elif not start_m:
+        p.append(("start", f"{start!r} is not a date and time", MINUTE_FIX))
+    elif start_m > now:
+        p.append(("start", f"The start {start} is in the future", "Check when the child went missing"))
+    if end and not end_m:
+        p.append(("end", f"{end!r} is not a date and time", MINUTE_FIX + ", or leave it blank if the child is "
+                                                                      "still missing"))
+    elif end_m and end_m > now:
+        p.append(("end", f"The end {end} is in the future",
+                  "Check when the child was found or returned, or leave it blank if the child is still missing"))
+    elif end_m and start_m and end_m < start_m:
+        p.append(("end", f"The end {end} is before the start {start}",
+                  "Check both times: the end is when the child was found or returned"))
+    if looked_after not in _YES_NO:
+        p.append(("looked_after", f"{looked_after!r} is not Y or N",
+                  "Write Y if the child was looked after during this episode, or N if not"))
+    if other_la not in _YES_NO:
+        p.append(("other_la", f"{other_la!r} is not Y or N",
+                  "Write Y if another council looks after the child (OLA), or N if not"))
+    elif other_la == "Y" and looked_after == "N":
+        p.append(("other_la", "The child is marked as looked after by another council but not as looked after",
+                  "Write looked_after Y for a child looked after by another council, or other_la N"))
+    if placement not in _PLACEMENTS:
+        p.append(("placement", f"{placement!r} is not a placement",
+                  "Write in_borough, neighbouring or out_of_borough, or leave it blank for a child who is not "
+                  "looked after"))
+    elif placement and looked_after == "N":
+        p.append(("placement", "A placement is given for a child who was not looked after",
+                  "Leave placement blank when looked_after is N, or write looked_after Y"))
+    if offered and not _is_date(offered):
+        p.append(("rhi_offered_on", f"{offered!r} is not a date in the form YYYY-MM-DD",
+                  DATE_FIX + ", or leave it blank if no RHI was offered"))
+    elif offered and offered > today:
+        p.append(("rhi_offered_on", f"The RHI offer date {offered} is in the future", "Check when the RHI was offered"))
+    if outcome not in _OUTCOMES:
+        p.append(("rhi_outcome", f"{outcome!r} is not an RHI outcome",
+                  "Write completed, declined, unavailable or missing_again, or leave it blank if not known yet"))
+    if completed and not _is_date(completed):
+        p.append(("rhi_completed_on", f"{completed!r} is not a date in the form YYYY-MM-DD",
+                  DATE_FIX + ", or leave it blank"))
+    elif completed and completed > today:
+        p.append(("rhi_completed_on", f"The RHI completion date {completed} is in the future",
+                  "Check when the RHI was completed"))
+    elif completed and outcome != "completed":
+        p.append(("rhi_completed_on", "A completion date is given but the outcome is not completed",
+                  "Write rhi_outcome completed, or leave rhi_completed_on blank"))
+    if by not in _INTERVIEWERS:
+        p.append(("rhi_by", f"{by!r} is not an interviewer type",
+                  "Write social_worker, missing_team or provider, or leave it blank"))
+    return p
 
 
 def _check_header(header: list[str], errors: list[RowError]) -> list[str] | None:
@@ -298,323 +618,141 @@ def _check_header(header: list[str], errors: list[RowError]) -> list[str] | None
     return None if errors else names
 
 
-# Each check: column, SQL that is true when the (trimmed) value is wrong, the problem (may use
-# {value}) and what to do. Column names in the SQL refer to trimmed values.
-def _date_ok(c: str) -> str:
-    return (f"({c} GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]' AND date({c}, '+0 days') IS {c})")
-
-
-def _minute_ok(c: str) -> str:
-    return (f"(({c} GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-2][0-9]:[0-5][0-9]' "
-            f"OR {c} GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]') "
-            f"AND date(substr({c}, 1, 10), '+0 days') IS substr({c}, 1, 10) AND substr({c}, 12, 2) <= '23')")
-
-
-def _minute(c: str) -> str:
-    """SQL turning an accepted date-and-time into the stored ``YYYY-MM-DD HH:MM``."""
-    return f"(substr({c}, 1, 10) || ' ' || substr({c}, 12, 5))"
-
-
-def _one_of(values) -> str:
-    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
-
-
-END = '"end"'  # a keyword in SQL, so always quoted
-DATE_FIX = "Write the date as YYYY-MM-DD, for example 2017-04-30"
-MINUTE_FIX = "Write the date and time as YYYY-MM-DD HH:MM, for example 2017-04-30 18:45"
-CHECKS = [
-    ("episode_id", "episode_id = ''", "The episode id is blank", "Enter the council's id for the episode"),
-    ("child_id", "child_id = ''", "The child id is blank", "Enter the council's id for the child"),
-    ("date_of_birth", "date_of_birth = ''", "The date of birth is blank", "Enter the child's date of birth. " + DATE_FIX),
-    ("date_of_birth", f"date_of_birth <> '' AND NOT {_date_ok('date_of_birth')}",
-     "{value!r} is not a date in the form YYYY-MM-DD", DATE_FIX),
-    ("date_of_birth", f"{_date_ok('date_of_birth')} AND date_of_birth > substr(:now, 1, 10)",
-     "The date of birth {value} is in the future", "Check the child's date of birth"),
-    ("episode_type", f"episode_type NOT IN {_one_of(EPISODE_TYPES)}",
-     "{value!r} is not an episode type", "Write missing or away"),
-    ("start", "start = ''", "The start is blank", "Enter when the child went missing or was last seen. " + MINUTE_FIX),
-    ("start", f"start <> '' AND NOT {_minute_ok('start')}", "{value!r} is not a date and time", MINUTE_FIX),
-    ("start", f"{_minute_ok('start')} AND {_minute('start')} > :now",
-     "The start {value} is in the future", "Check when the child went missing"),
-    ("end", f"\"end\" <> '' AND NOT {_minute_ok(END)}", "{value!r} is not a date and time",
-     MINUTE_FIX + ", or leave it blank if the child is still missing"),
-    ("end", f"{_minute_ok(END)} AND {_minute(END)} > :now",
-     "The end {value} is in the future", "Check when the child was found or returned, or leave it blank "
-                                         "if the child is still missing"),
-    ("end", f"{_minute_ok(END)} AND {_minute_ok('start')} AND {_minute(END)} < {_minute('start')}",
-     "The end {value} is before the start", "Check both times: the end is when the child was found or returned"),
-    ("looked_after", "looked_after NOT IN ('Y', 'N')", "{value!r} is not Y or N",
-     "Write Y if the child was looked after during this episode, or N if not"),
-    ("other_la", "other_la NOT IN ('Y', 'N')", "{value!r} is not Y or N",
-     "Write Y if another council looks after the child (OLA), or N if not"),
-    ("other_la", "other_la = 'Y' AND looked_after = 'N'",
-     "The child is marked as looked after by another council but not as looked after",
-     "Write looked_after Y for a child looked after by another council, or other_la N"),
-    ("placement", f"placement NOT IN {_one_of(PLACEMENTS + ('',))}", "{value!r} is not a placement",
-     "Write in_borough, neighbouring or out_of_borough, or leave it blank for a child who is not looked after"),
-    ("placement", f"placement IN {_one_of(PLACEMENTS)} AND looked_after = 'N'",
-     "A placement is given for a child who was not looked after",
-     "Leave placement blank when looked_after is N, or write looked_after Y"),
-    ("rhi_offered_on", f"rhi_offered_on <> '' AND NOT {_date_ok('rhi_offered_on')}",
-     "{value!r} is not a date in the form YYYY-MM-DD", DATE_FIX + ", or leave it blank if no RHI was offered"),
-    ("rhi_offered_on", f"{_date_ok('rhi_offered_on')} AND rhi_offered_on > substr(:now, 1, 10)",
-     "The RHI offer date {value} is in the future", "Check when the RHI was offered"),
-    ("rhi_outcome", f"rhi_outcome NOT IN {_one_of(OUTCOMES + ('',))}", "{value!r} is not an RHI outcome",
-     "Write completed, declined, unavailable or missing_again, or leave it blank if not known yet"),
-    ("rhi_completed_on", f"rhi_completed_on <> '' AND NOT {_date_ok('rhi_completed_on')}",
-     "{value!r} is not a date in the form YYYY-MM-DD", DATE_FIX + ", or leave it blank"),
-    ("rhi_completed_on", f"{_date_ok('rhi_completed_on')} AND rhi_completed_on > substr(:now, 1, 10)",
-     "The RHI completion date {value} is in the future", "Check when the RHI was completed"),
-    ("rhi_completed_on", "rhi_completed_on <> '' AND rhi_outcome <> 'completed'",
-     "A completion date is given but the outcome is not completed",
-     "Write rhi_outcome completed, or leave rhi_completed_on blank"),
-    ("rhi_by", f"rhi_by NOT IN {_one_of(INTERVIEWER_TYPES + ('',))}", "{value!r} is not an interviewer type",
-     "Write social_worker, missing_team or provider, or leave it blank"),
-]
-
-
-def _trimmed(columns=COLUMNS) -> str:
-    return "SELECT row, " + ", ".join(f'trim("{c}") AS "{c}"' for c in columns) + f" FROM {STAGE}"
-
-
-def _check_rows(db, errors: list[RowError]) -> None:
-    conditions = [f"({sql})" for _, sql, _, _ in CHECKS]
-    sql = (f"WITH v AS ({_trimmed()}) SELECT row, "
-           + ", ".join(f'"{c}"' for c in COLUMNS) + ", "
-           + ", ".join(conditions)
-           + " FROM v WHERE " + " OR ".join(conditions) + " ORDER BY row")
-    width = len(COLUMNS)
-    for found in db.execute(sql, {"now": now_minute()}):
-        values = dict(zip(COLUMNS, found[1:1 + width]))
-        for (column, _, problem, fix), bad in zip(CHECKS, found[1 + width:]):
-            if bad:
-                errors.append(RowError(found[0], column, problem.format(value=values[column]), fix))
-
-
-def _check_together(db, errors: list[RowError]) -> None:
-    """Checks across rows: an episode id used twice, a child with two dates of birth."""
-    for episode_id, rows in db.execute(
-            f"SELECT trim(episode_id), group_concat(row) FROM {STAGE} WHERE trim(episode_id) <> '' "
-            f"GROUP BY trim(episode_id) HAVING count(*) > 1"):
-        numbers = sorted(int(r) for r in rows.split(","))
-        for number in numbers[1:]:
-            errors.append(RowError(number, "episode_id", f"The episode id {episode_id} is also used on row {numbers[0]}",
-                                   "Give each episode its own id, or remove the repeated row"))
-    db.execute(f"CREATE TABLE temp.episode_import_children AS SELECT trim(child_id) AS child_id, "
-               f"min(trim(date_of_birth)) AS dob, max(trim(date_of_birth)) AS dob_max, min(row) AS first_row "
-               f"FROM {STAGE} WHERE trim(child_id) <> '' GROUP BY trim(child_id)")
-    db.execute("CREATE UNIQUE INDEX temp.episode_import_children_id ON episode_import_children (child_id)")
-    disagreeing = list(db.execute("SELECT child_id FROM temp.episode_import_children WHERE dob <> dob_max"))
-    for (child_id,) in disagreeing:
-        rows = list(db.execute(f"SELECT row, trim(date_of_birth) FROM {STAGE} WHERE trim(child_id) = ? ORDER BY row",
-                               [child_id]))
-        first_row, first_dob = rows[0]
-        for number, dob in rows[1:]:
-            if dob != first_dob:
-                errors.append(RowError(number, "date_of_birth",
-                                       f"The date of birth {dob} for child {child_id} differs from row {first_row} "
-                                       f"({first_dob})", "Give the child the same date of birth on every row"))
+def _duplicates(db, path: Path) -> list[RowError]:
+    """Every row whose episode id an earlier row already used (a temporary table keeps memory flat)."""
+    errors = []
+    raw, reader = _open(path)
+    with raw:
+        names = [h.strip() for h in next(reader)]
+    plan = _Plan(tuple(names.index(c) for c in COLUMNS), {})
+    conn = db.conn
+    conn.execute("DROP TABLE IF EXISTS temp.episode_import_ids")
+    conn.execute("CREATE TABLE temp.episode_import_ids (row INTEGER PRIMARY KEY, episode_id TEXT)")
+    try:
+        rows = ((number, values[0]) for number, values in _rows(path, plan) if values[0])
+        conn.executemany("INSERT INTO temp.episode_import_ids VALUES (?, ?)", rows)
+        for episode_id, numbers in conn.execute(
+                "SELECT episode_id, group_concat(row) FROM temp.episode_import_ids GROUP BY episode_id "
+                "HAVING count(*) > 1").fetchall():
+            numbers = sorted(int(r) for r in numbers.split(","))
+            for number in numbers[1:]:
+                errors.append(RowError(number, "episode_id",
+                                       f"The episode id {episode_id} is also used on row {numbers[0]}",
+                                       "Give each episode its own id, or remove the repeated row"))
+    finally:
+        conn.execute("DROP TABLE IF EXISTS temp.episode_import_ids")
+    return errors
 
 
 # ---------------------------------------------------------------------------------------------
-# Comparing with the records already held, and writing
+# Comparing with the records held
 
-# The file's values as they would be stored.
-_NORMALISED = f"""
-SELECT row, episode_id, child_id, date_of_birth, episode_type,
-       {_minute('start')} AS start,
-       CASE WHEN "end" = '' THEN NULL ELSE {_minute(END)} END AS "end",
-       looked_after = 'Y' AS looked_after, other_la = 'Y' AS other_la, nullif(placement, '') AS placement,
-       nullif(rhi_offered_on, '') AS rhi_offered_on, nullif(rhi_outcome, '') AS rhi_outcome,
-       nullif(rhi_completed_on, '') AS rhi_completed_on, nullif(rhi_by, '') AS rhi_by,
-       (rhi_offered_on <> '' OR rhi_outcome <> '' OR rhi_completed_on <> '' OR rhi_by <> '') AS has_rhi
-FROM ({_trimmed()})
+_LOOKUP = f"""
+SELECT e.episode_id, e.id, c.child_id, e.episode_type, e.start, e."end", e.looked_after, e.other_la, e.placement,
+       r.id, r.offered_at, r.outcome, r.completed_at, r.interviewer_type
+FROM episodes e JOIN children c ON c.id = e.child
+LEFT JOIN return_home_interviews r ON r.rhi_id = '{RHI_ID_PREFIX}' || e.episode_id
+WHERE e.episode_id IN
 """
-
-EPISODE_FIELDS = ("child_id", "episode_type", "start", "end", "looked_after", "other_la", "placement")
-RHI_FIELDS = ("rhi_offered_on", "rhi_outcome", "rhi_completed_on", "rhi_by")
-
-# Existing episodes named in the file, with their stored values beside the file's.
-_EXISTING = f"""
-SELECT s.row, s.episode_id, e.id AS pk, r.id AS rhi_pk, s.has_rhi,
-       c.child_id AS old_child_id, s.child_id,
-       e.episode_type AS old_episode_type, s.episode_type,
-       e.start AS old_start, s.start,
-       e."end" AS old_end, s."end",
-       e.looked_after AS old_looked_after, s.looked_after,
-       e.other_la AS old_other_la, s.other_la,
-       e.placement AS old_placement, s.placement,
-       r.offered_at AS old_rhi_offered_on, s.rhi_offered_on,
-       r.outcome AS old_rhi_outcome, s.rhi_outcome,
-       r.completed_at AS old_rhi_completed_on, s.rhi_completed_on,
-       r.interviewer_type AS old_rhi_by, s.rhi_by
-FROM ({_NORMALISED}) s
-JOIN episodes e ON e.episode_id = s.episode_id
-JOIN children c ON c.id = e.child
-LEFT JOIN return_home_interviews r ON r.rhi_id = '{RHI_ID_PREFIX}' || s.episode_id
-"""
-
-_CHANGED_WHERE = " OR ".join(
-    [f'old_{f} IS NOT "{f}"' for f in EPISODE_FIELDS]
-    + ["(rhi_pk IS NULL AND has_rhi)",
-       "(rhi_pk IS NOT NULL AND NOT has_rhi)",
-       "(rhi_pk IS NOT NULL AND (substr(old_rhi_offered_on, 1, 10) IS NOT rhi_offered_on "
-       "OR old_rhi_outcome IS NOT rhi_outcome OR substr(old_rhi_completed_on, 1, 10) IS NOT rhi_completed_on "
-       "OR old_rhi_by IS NOT rhi_by))"])
+_CHUNK = 500
 
 
-def _count(db, preview: Preview) -> None:
-    """Fill the preview's counts by comparing the staged file with the records held."""
-    db.execute(f"CREATE TABLE temp.episode_import_existing AS {_EXISTING}")
-    existing, changed = db.execute(
-        f"SELECT count(*), coalesce(sum({_CHANGED_WHERE}), 0) FROM temp.episode_import_existing").fetchone()
-    preview.new_episodes = preview.rows - existing
-    preview.changed_episodes = changed
-    preview.unchanged_episodes = existing - changed
-    preview.new_children = db.execute(
-        "SELECT count(*) FROM temp.episode_import_children ic "
-        "WHERE NOT EXISTS (SELECT 1 FROM children c WHERE c.child_id = ic.child_id)").fetchone()[0]
-    preview.changed_children = db.execute(
-        "SELECT count(*) FROM temp.episode_import_children ic JOIN children c ON c.child_id = ic.child_id "
-        "WHERE c.date_of_birth IS NOT ic.dob").fetchone()[0]
+def _in_chunks(db, sql: str, keys: list) -> list:
+    found = []
+    for i in range(0, len(keys), _CHUNK):
+        part = keys[i:i + _CHUNK]
+        found.extend(db.execute(sql + " (" + ", ".join("?" * len(part)) + ")", part).fetchall())
+    return found
 
 
-def _write(db, result: ImportResult, by: str | None, report: Progress) -> None:
-    stamp = now_iso()
-    new_rows = "s.row NOT IN (SELECT row FROM temp.episode_import_existing)"
-
-    # Children: new ones, then a corrected date of birth for known ones (audited).
-    db.execute("INSERT INTO children (child_id, date_of_birth, created_at, updated_at) "
-               "SELECT child_id, dob, :now, :now FROM temp.episode_import_children ic "
-               "WHERE NOT EXISTS (SELECT 1 FROM children c WHERE c.child_id = ic.child_id) ORDER BY first_row",
-               {"now": stamp})
-    for pk, child_id, old, new in list(db.execute(
-            "SELECT c.id, c.child_id, c.date_of_birth, ic.dob FROM temp.episode_import_children ic "
-            "JOIN children c ON c.child_id = ic.child_id WHERE c.date_of_birth IS NOT ic.dob")):
-        db.execute("UPDATE children SET date_of_birth = ?, updated_at = ? WHERE id = ?", [new, stamp, pk])
-        audit.record(db, "child.import_update", username=by, object_type="child", object_id=child_id,
-                     detail={"file": result.file_name, "changes": {"date_of_birth": [old, new]}})
-    report("Adding new episodes", 0.65)
-
-    # New episodes and their RHIs, set-based.
-    db.execute(
-        f"""INSERT INTO episodes (episode_id, child, episode_type, start, "end", looked_after, other_la,
-                                  placement, created_at, updated_at)
-            SELECT s.episode_id, c.id, s.episode_type, s.start, s."end", s.looked_after, s.other_la,
-                   s.placement, :now, :now
-            FROM ({_NORMALISED}) s JOIN children c ON c.child_id = s.child_id
-            WHERE {new_rows} ORDER BY s.row""", {"now": stamp})
-    report("Adding return home interviews", 0.8)
-    db.execute(
-        f"""INSERT OR IGNORE INTO return_home_interviews (rhi_id, child, interviewer_type, offered_at, outcome,
-                                  completed_at, origin, created_at, updated_at)
-            SELECT '{RHI_ID_PREFIX}' || s.episode_id, c.id, s.rhi_by, s.rhi_offered_on || ' 00:00', s.rhi_outcome,
-                   s.rhi_completed_on || ' 00:00', 'import', :now, :now
-            FROM ({_NORMALISED}) s JOIN children c ON c.child_id = s.child_id
-            WHERE s.has_rhi AND {new_rows} ORDER BY s.row""", {"now": stamp})
-    db.execute(
-        f"""INSERT OR IGNORE INTO rhi_episodes (rhi, episode)
-            SELECT r.id, e.id FROM ({_NORMALISED}) s
-            JOIN episodes e ON e.episode_id = s.episode_id
-            JOIN return_home_interviews r ON r.rhi_id = '{RHI_ID_PREFIX}' || s.episode_id
-            WHERE s.has_rhi AND {new_rows}""")
-    report("Updating changed episodes", 0.9)
-
-    # Changed episodes, one by one, each audited with its old and new values.
-    cursor = db.conn.cursor()
-    cursor.execute(f"SELECT * FROM temp.episode_import_existing WHERE {_CHANGED_WHERE} ORDER BY row")
-    names = [d[0] for d in cursor.description]
-    while True:
-        chunk = cursor.fetchmany(1000)
-        if not chunk:
-            break
-        for values in chunk:
-            _update_episode(db, dict(zip(names, values)), by, stamp, result.file_name)
-
-    report("Updating each child's current status", 0.95)
-    _refresh_child_status(db, by, stamp, result.file_name)
+def _normalise(v: tuple) -> tuple:
+    """A checked row as it is stored (same positions as COLUMNS)."""
+    start, end = v[4], v[5]
+    return (v[0], v[1], v[2], v[3],
+            start if len(start) == 16 and start[10] == " " else start[:10] + " " + start[11:16],
+            (end if len(end) == 16 and end[10] == " " else end[:10] + " " + end[11:16]) if end else None,
+            _YES_NO[v[6]], _YES_NO[v[7]], v[8] or None, v[9] or None, v[10] or None, v[11] or None, v[12] or None)
 
 
-def _update_episode(db, row: dict, by: str | None, stamp: str, file_name: str) -> None:
-    changes = {}
-    for name in EPISODE_FIELDS:
-        if row[f"old_{name}"] != row[name]:
-            changes[name] = [row[f"old_{name}"], row[name]]
-    if changes:
-        child_pk = db.execute("SELECT id FROM children WHERE child_id = ?", [row["child_id"]]).fetchone()[0]
+_EPISODE_FIELDS = (("child_id", 2, 1), ("episode_type", 3, 3), ("start", 4, 4), ("end", 5, 5),
+                   ("looked_after", 6, 6), ("other_la", 7, 7), ("placement", 8, 8))
+_RHI_FIELDS = (("rhi_offered_on", "offered_at", 10, 9), ("rhi_outcome", "outcome", 11, 10),
+               ("rhi_completed_on", "completed_at", 12, 11), ("rhi_by", "interviewer_type", 13, 12))
+
+
+def _changes(old: tuple, new: tuple) -> dict:
+    """What differs between a held episode (a _LOOKUP row) and the file's row: {column: [old, new]}."""
+    changes = {name: [old[o], new[n]] for name, o, n in _EPISODE_FIELDS if old[o] != new[n]}
+    has_rhi = new[9] or new[10] or new[11] or new[12]
+    if old[9] is None:
+        if has_rhi:
+            changes["rhi"] = [None, {name: new[n] for name, _, _, n in _RHI_FIELDS}]
+    elif has_rhi:
+        for name, column, o, n in _RHI_FIELDS:
+            stored = old[o]
+            if column.endswith("_at"):
+                # The file holds the day only: a time recorded in the app on the same day is the same.
+                if (stored or "")[:10] != (new[n] or ""):
+                    changes[name] = [stored, new[n] and new[n] + " 00:00"]
+            elif stored != new[n]:
+                changes[name] = [stored, new[n]]
+    elif any(old[o] is not None for _, _, o, _ in _RHI_FIELDS):
+        changes["rhi"] = [{column: old[o] for _, column, o, _ in _RHI_FIELDS}, None]
+    return changes
+
+
+def _update_episode(db, old: tuple, new: tuple, changes: dict, child_pks: dict, by, stamp, file_name) -> None:
+    """Apply one changed row to a held episode and its imported RHI, and audit old → new."""
+    pk, child = old[1], child_pks[new[1]]
+    if any(name in changes for name, _, _ in _EPISODE_FIELDS):
         db.execute('UPDATE episodes SET child = ?, episode_type = ?, start = ?, "end" = ?, looked_after = ?, '
                    'other_la = ?, placement = ?, updated_at = ? WHERE id = ?',
-                   [child_pk, row["episode_type"], row["start"], row["end"], row["looked_after"],
-                    row["other_la"], row["placement"], stamp, row["pk"]])
+                   [child, new[3], new[4], new[5], new[6], new[7], new[8], stamp, pk])
         if "episode_type" in changes:
             db.execute("INSERT INTO episode_type_changes (episode, from_type, to_type, changed_at, changed_by) "
-                       "VALUES (?, ?, ?, ?, ?)",
-                       [row["pk"], row["old_episode_type"], row["episode_type"], stamp, by or "import"])
-    rhi_id = RHI_ID_PREFIX + row["episode_id"]
-    if row["has_rhi"]:
-        offered = row["rhi_offered_on"] and row["rhi_offered_on"] + " 00:00"
-        completed = row["rhi_completed_on"] and row["rhi_completed_on"] + " 00:00"
-        if row["rhi_pk"] is None:
-            child_pk = db.execute("SELECT child FROM episodes WHERE id = ?", [row["pk"]]).fetchone()[0]
-            db.execute("INSERT INTO return_home_interviews (rhi_id, child, interviewer_type, offered_at, outcome, "
-                       "completed_at, origin, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'import', ?, ?)",
-                       [rhi_id, child_pk, row["rhi_by"], offered, row["rhi_outcome"], completed, stamp, stamp])
-            rhi_pk = db.execute("SELECT id FROM return_home_interviews WHERE rhi_id = ?", [rhi_id]).fetchone()[0]
-            db.execute("INSERT OR IGNORE INTO rhi_episodes (rhi, episode) VALUES (?, ?)", [rhi_pk, row["pk"]])
-            changes["rhi"] = [None, {f: row[f] for f in RHI_FIELDS}]
-        else:
-            rhi_changes = {}
-            for name, column, new in (("rhi_offered_on", "offered_at", offered),
-                                      ("rhi_outcome", "outcome", row["rhi_outcome"]),
-                                      ("rhi_completed_on", "completed_at", completed),
-                                      ("rhi_by", "interviewer_type", row["rhi_by"])):
-                old = row[f"old_{name}"]
-                same = (old or "")[:10] == (new or "")[:10] if column.endswith("_at") else old == new
-                if not same:
-                    rhi_changes[column] = (old, new)
-                    changes[name] = [old, new]
-            if rhi_changes:
-                child_pk = db.execute("SELECT child FROM episodes WHERE id = ?", [row["pk"]]).fetchone()[0]
-                db.execute("UPDATE return_home_interviews SET "
-                           + ", ".join(f"{c} = ?" for c in rhi_changes) + ", child = ?, updated_at = ? WHERE id = ?",
-                           [v[1] for v in rhi_changes.values()] + [child_pk, stamp, row["rhi_pk"]])
-                db.execute("INSERT OR IGNORE INTO rhi_episodes (rhi, episode) VALUES (?, ?)",
-                           [row["rhi_pk"], row["pk"]])
-    elif row["rhi_pk"] is not None:
-        # The file no longer records an RHI for this episode: clear what the import had set.
-        old = {"offered_at": row["old_rhi_offered_on"], "outcome": row["old_rhi_outcome"],
-               "completed_at": row["old_rhi_completed_on"], "interviewer_type": row["old_rhi_by"]}
+                       "VALUES (?, ?, ?, ?, ?)", [pk, old[3], new[3], stamp, by or "import"])
+    rhi_pk = old[9]
+    if "rhi" in changes and rhi_pk is None:
+        db.execute("INSERT INTO return_home_interviews (rhi_id, child, interviewer_type, offered_at, outcome, "
+                   "completed_at, origin, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'import', ?, ?)",
+                   [RHI_ID_PREFIX + new[0], child, new[12], new[9] and new[9] + " 00:00", new[10],
+                    new[11] and new[11] + " 00:00", stamp, stamp])
+        rhi_pk = db.execute("SELECT id FROM return_home_interviews WHERE rhi_id = ?",
+                            [RHI_ID_PREFIX + new[0]]).fetchone()[0]
+        db.execute("INSERT OR IGNORE INTO rhi_episodes (rhi, episode) VALUES (?, ?)", [rhi_pk, pk])
+    elif "rhi" in changes:
         db.execute("UPDATE return_home_interviews SET offered_at = NULL, outcome = NULL, completed_at = NULL, "
-                   "interviewer_type = NULL, updated_at = ? WHERE id = ?", [stamp, row["rhi_pk"]])
-        changes["rhi"] = [old, None]
-    if changes:
-        audit.record(db, "episode.import_update", username=by, object_type="episode", object_id=row["episode_id"],
-                     detail={"file": file_name, "changes": changes})
+                   "interviewer_type = NULL, updated_at = ? WHERE id = ?", [stamp, rhi_pk])
+    else:
+        sets = {column: changes[name][1] for name, column, _, _ in _RHI_FIELDS if name in changes}
+        if sets or "child_id" in changes:
+            sets["child"] = child
+            sets["updated_at"] = stamp
+            db.execute("UPDATE return_home_interviews SET " + ", ".join(f"{c} = ?" for c in sets)
+                       + " WHERE id = ?", [*sets.values(), rhi_pk])
+    audit.record(db, "episode.import_update", username=by, object_type="episode", object_id=new[0],
+                 detail={"file": file_name, "changes": changes})
 
 
-def _refresh_child_status(db, by: str | None, stamp: str, file_name: str) -> None:
+def _refresh_child_status(db, plan: _Plan, by, file_name) -> None:
     """Set each imported child's looked-after status, placement and OLA flag from their latest episode."""
     latest = """
-        SELECT c.id, c.child_id, c.looked_after, c.other_la, c.placement, c.created_at,
-               (SELECT json_array(e.looked_after, e.other_la, e.placement) FROM episodes e
-                WHERE e.child = c.id ORDER BY e.start DESC, e.id DESC LIMIT 1) AS status
-        FROM temp.episode_import_children ic JOIN children c ON c.child_id = ic.child_id
-    """
-    import json
-
-    updates, audits = [], []
-    for pk, child_id, looked_after, other_la, placement, created_at, status in db.execute(latest):
-        if status is None:
+        SELECT c.id, c.child_id, c.looked_after, c.other_la, c.placement, c.created_at, e.looked_after,
+               e.other_la, e.placement
+        FROM children c JOIN episodes e ON e.id = (SELECT id FROM episodes WHERE child = c.id
+                                                   ORDER BY start DESC, id DESC LIMIT 1)
+        WHERE c.child_id IN"""
+    stamp = now_iso()
+    updates = []
+    for pk, child_id, *values, created_at, la, ola, placement in _in_chunks(db, latest, list(plan.children)):
+        old, new = values, [la, ola, placement]
+        if old == new:
             continue
-        new = json.loads(status)
-        old = [looked_after, other_la, placement]
-        if new != old:
-            updates.append((new[0], new[1], new[2], stamp, pk))
-            if created_at != stamp:  # a child new in this import is covered by the import's own entry
-                audits.append((child_id, dict(zip(("looked_after", "other_la", "placement"), zip(old, new)))))
+        updates.append((la, ola, placement, stamp, pk))
+        if created_at != stamp:  # a child new in this import is covered by the import's own entry
+            audit.record(db, "child.import_update", username=by, object_type="child", object_id=child_id,
+                         detail={"file": file_name, "changes": {
+                             name: [o, n] for name, o, n in zip(("looked_after", "other_la", "placement"), old, new)
+                             if o != n}})
     db.conn.executemany("UPDATE children SET looked_after = ?, other_la = ?, placement = ?, updated_at = ? "
                         "WHERE id = ?", updates)
-    for child_id, changes in audits:
-        changes = {k: list(v) for k, v in changes.items() if v[0] != v[1]}
-        audit.record(db, "child.import_update", username=by, object_type="child", object_id=child_id,
-                     detail={"file": file_name, "changes": changes})
