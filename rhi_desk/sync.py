@@ -21,6 +21,7 @@ import shutil
 import struct
 import tempfile
 import threading
+import time
 import zlib
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -1040,9 +1041,16 @@ class InboxResult:
     message: str
 
 
+STILL_ARRIVING_SECONDS = 120
+
+
 def scan_inbox(db: sqlite_utils.Database, folder: str | os.PathLike | None = None, *,
-               by: str | None = None) -> list[InboxResult]:
-    """Import every ``.rhisync`` file in the inbox; move each to ``processed/`` or ``refused/``."""
+               by: str | None = None, settle_seconds: float = 3) -> list[InboxResult]:
+    """Import every ``.rhisync`` file in the inbox; move each to ``processed/`` or ``refused/``.
+
+    A file changed in the last ``settle_seconds`` is left for the next look (it may still be
+    copying in), and so is a recent file that is incomplete: only a file that stays broken is refused.
+    """
     folder = Path(folder or inbox_folder(db) or "")
     if not str(folder) or not folder.is_dir():
         raise SyncError("No inbox folder is set, or it cannot be found. Choose one on the Send and receive page.")
@@ -1051,9 +1059,18 @@ def scan_inbox(db: sqlite_utils.Database, folder: str | os.PathLike | None = Non
         if not path.is_file():
             continue
         try:
+            age = time.time() - path.stat().st_mtime
+        except OSError:
+            continue
+        if age < settle_seconds:
+            continue
+        try:
             result = receive_path(db, path, by=by)
             ok, message, dest = True, result.message, "processed"
         except SyncRefused as refusal:
+            if refusal.reason in ("truncated", "empty") and age < STILL_ARRIVING_SECONDS:
+                results.append(InboxResult(path.name, False, "Still arriving: it will be checked again shortly."))
+                continue
             ok, message, dest = False, str(refusal), "refused"
         except SyncError as exc:
             results.append(InboxResult(path.name, False, str(exc)))

@@ -253,7 +253,7 @@ def check_inbox():
     """Import every file waiting in the inbox now."""
     db = get_db()
     try:
-        results = sync.scan_inbox(db, by=g.user["username"])
+        results = sync.scan_inbox(db, by=g.user["username"], settle_seconds=0)
     except sync.SyncError as exc:
         session["inbox_results"] = [{"file_name": "", "ok": False, "message": str(exc)}]
     else:
@@ -330,7 +330,7 @@ def _start_watcher(state):
     start_inbox_watcher(app.config["DATABASE"], INBOX_INTERVAL_SECONDS)
 
 
-def start_inbox_watcher(database: str, interval: float) -> threading.Event:
+def start_inbox_watcher(database: str, interval: float, settle_seconds: float = 3) -> threading.Event:
     """Scan the hub's inbox folder every ``interval`` seconds in a daemon thread; set the event to stop."""
     stop = threading.Event()
 
@@ -341,7 +341,7 @@ def start_inbox_watcher(database: str, interval: float) -> threading.Event:
                 try:
                     me = db.execute("select role from install where id = 1").fetchone()
                     if me and me[0] == "hub" and sync.inbox_folder(db):
-                        sync.scan_inbox(db, by="inbox watcher")
+                        sync.scan_inbox(db, by="inbox watcher", settle_seconds=settle_seconds)
                 finally:
                     db.conn.close()
             except Exception:  # keep watching; the details go to the log
