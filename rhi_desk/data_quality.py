@@ -1,0 +1,221 @@
+"""Records that are valid one by one but doubtful together, for the missing team to fix.
+
+Every condition DfE's SSDA903 validator (``lac_validator``, the Missing table) raises is caught
+here first, at the minute rather than the day, so the annual return goes in clean:
+
+=========  ======================================================================================
+DfE rule   what this module lists
+=========  ======================================================================================
+1004       an episode start that is not a valid date and time
+1005       an episode end that is not a valid date and time
+1006       an episode type other than missing / away (DfE's M / A)
+564        an episode type with no start
+565        a start with no episode type
+566        an end with no episode type
+567        an end before the start
+574        overlapping episodes of a child, and a new episode starting while an earlier one is open
+586        an episode starting on or before the child's date of birth (DfE compares whole days)
+=========  ======================================================================================
+
+and beyond DfE: an RHI completed before the child returned (or while still missing), an RHI
+completed with no offer recorded, an RHI offered before the episode started, and a looked-after
+child of ours with no date of birth (the 903 return needs one). RHI dates are compared by day,
+because imported offers and completions carry a date only.
+
+Each check is one query; the overlap checks use window functions over episodes ordered by child
+and start (the ``episodes_child_start`` index), so the list stays quick with years of history.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlite_utils
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One doubtful record: what is wrong in plain words, and which child / episode to open."""
+
+    check: str  # a short name, e.g. 'overlap'
+    rule: str | None  # the DfE SSDA903 rule it would break, e.g. '574'
+    description: str
+    child_id: str
+    episode_id: str | None = None
+    rhi_id: str | None = None
+
+
+CHECKS = {
+    "invalid_start": ("1004", "Episode start is not a valid date and time"),
+    "invalid_end": ("1005", "Episode end is not a valid date and time"),
+    "invalid_type": ("1006", "Episode type is not missing or away"),
+    "type_without_start": ("564", "Episode has a type but no start"),
+    "start_without_type": ("565", "Episode has a start but no type"),
+    "end_without_type": ("566", "Episode has an end but no type"),
+    "end_before_start": ("567", "Episode ends before it starts"),
+    "started_while_open": ("574", "A new episode started while an earlier one was still open"),
+    "overlap": ("574", "Episodes of the same child overlap"),
+    "before_birth": ("586", "Episode starts on or before the child's date of birth"),
+    "no_date_of_birth": (None, "Looked-after child with no date of birth"),
+    "rhi_completed_before_return": (None, "RHI completed before the child returned"),
+    "rhi_completed_without_offer": (None, "RHI completed with no offer recorded"),
+    "rhi_offered_before_start": (None, "RHI offered before the episode started"),
+}
+
+_VALID_MINUTE = """({col} GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-2][0-9]:[0-5][0-9]*'
+    AND date(substr({col}, 1, 10), '+0 days') IS substr({col}, 1, 10) AND substr({col}, 12, 2) <= '23')"""
+
+
+def _when(text: str | None) -> str:
+    return text or "no time recorded"
+
+
+def find_issues(db: sqlite_utils.Database) -> list[Issue]:
+    """Every data-quality issue in the register, ordered by child then episode."""
+    issues: list[Issue] = []
+    issues += _single_episode_issues(db)
+    issues += _overlaps(db)
+    issues += _rhi_issues(db)
+    issues += _children_without_birth_date(db)
+    issues.sort(key=lambda i: (i.child_id, i.episode_id or "", list(CHECKS).index(i.check)))
+    return issues
+
+
+def counts(issues: list[Issue]) -> dict[str, int]:
+    """How many issues of each check, in the order checks are listed."""
+    found = {}
+    for issue in issues:
+        found[issue.check] = found.get(issue.check, 0) + 1
+    return {check: found[check] for check in CHECKS if check in found}
+
+
+def _issue(check: str, description: str, child_id: str, episode_id=None, rhi_id=None) -> Issue:
+    return Issue(check, CHECKS[check][0], description, child_id, episode_id, rhi_id)
+
+
+def _single_episode_issues(db) -> list[Issue]:
+    valid_start = _VALID_MINUTE.format(col="e.start")
+    valid_end = _VALID_MINUTE.format(col='e."end"')
+    sql = f"""
+        SELECT c.child_id, c.date_of_birth, e.episode_id, e.episode_type, e.start, e."end",
+               coalesce(e.start, '') <> '' AND NOT {valid_start} AS bad_start,
+               coalesce(e."end", '') <> '' AND NOT {valid_end} AS bad_end
+        FROM episodes e JOIN children c ON c.id = e.child
+        WHERE coalesce(e.start, '') = '' OR NOT {valid_start}
+           OR (coalesce(e."end", '') <> '' AND NOT {valid_end})
+           OR coalesce(e.episode_type, '') NOT IN ('missing', 'away')
+           OR e."end" < e.start
+           OR (c.date_of_birth IS NOT NULL AND substr(e.start, 1, 10) <= c.date_of_birth)
+    """
+    issues = []
+    for child_id, dob, episode_id, kind, start, end, bad_start, bad_end in db.execute(sql):
+        kind = kind or ""
+        if not kind:
+            if start:
+                issues.append(_issue("start_without_type", f"Episode {episode_id} has a start ({start}) but no type: "
+                                                           f"record whether the child was missing or away", child_id,
+                                     episode_id))
+            if end:
+                issues.append(_issue("end_without_type", f"Episode {episode_id} has an end ({end}) but no type: "
+                                                         f"record whether the child was missing or away", child_id,
+                                     episode_id))
+        elif kind not in ("missing", "away"):
+            issues.append(_issue("invalid_type", f"Episode {episode_id} has the type {kind!r}: record missing or away",
+                                 child_id, episode_id))
+        if not start:
+            if kind:
+                issues.append(_issue("type_without_start", f"Episode {episode_id} has no start: record when the child "
+                                                           f"went missing or was last seen", child_id, episode_id))
+        elif bad_start:
+            issues.append(_issue("invalid_start", f"Episode {episode_id} starts at {start!r}, which is not a valid "
+                                                  f"date and time: correct it", child_id, episode_id))
+        if bad_end:
+            issues.append(_issue("invalid_end", f"Episode {episode_id} ends at {end!r}, which is not a valid date "
+                                                f"and time: correct it", child_id, episode_id))
+        if start and end and not bad_start and not bad_end and end < start:
+            issues.append(_issue("end_before_start", f"Episode {episode_id} ends ({end}) before it starts ({start}): "
+                                                     f"check both times", child_id, episode_id))
+        if dob and start and not bad_start and start[:10] <= dob:
+            issues.append(_issue("before_birth", f"Episode {episode_id} starts on {start[:10]}, on or before the "
+                                                 f"child's date of birth ({dob}): check the dates", child_id,
+                                 episode_id))
+    return issues
+
+
+def _overlaps(db) -> list[Issue]:
+    """Episodes starting before an earlier episode of the same child has ended (or while it is open)."""
+    sql = """
+        WITH ordered AS (
+            SELECT e.child, e.episode_id, e.start, e."end",
+                   max(coalesce(e."end", '9999-12-31 23:59')) OVER w AS latest_end,
+                   lag(e.episode_id) OVER (PARTITION BY e.child ORDER BY e.start, e.id) AS previous_id,
+                   lag(e."end") OVER (PARTITION BY e.child ORDER BY e.start, e.id) AS previous_end
+            FROM episodes e
+            WINDOW w AS (PARTITION BY e.child ORDER BY e.start, e.id
+                         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+        )
+        SELECT c.child_id, o.episode_id, o.start, o."end", o.latest_end, o.previous_id, o.previous_end
+        FROM ordered o JOIN children c ON c.id = o.child
+        WHERE o.start < o.latest_end
+    """
+    issues = []
+    for child_id, episode_id, start, end, latest_end, previous_id, previous_end in db.execute(sql):
+        if latest_end == "9999-12-31 23:59":
+            issues.append(_issue(
+                "started_while_open",
+                f"Episode {episode_id} starts ({start}) while an earlier episode"
+                + (f" ({previous_id})" if previous_end is None else "")
+                + " is still open: record when the child returned from the earlier one, or correct the start",
+                child_id, episode_id))
+        else:
+            issues.append(_issue(
+                "overlap",
+                f"Episode {episode_id} starts ({start}) before an earlier episode"
+                + (f" ({previous_id}, ended {previous_end})" if previous_end and start < previous_end else "")
+                + " ended: correct the times, or merge the episodes if they are one",
+                child_id, episode_id))
+    return issues
+
+
+def _rhi_issues(db) -> list[Issue]:
+    sql = """
+        SELECT c.child_id, e.episode_id, r.rhi_id, r.outcome, r.offered_at, r.completed_at, e.start, e."end"
+        FROM return_home_interviews r
+        JOIN rhi_episodes re ON re.rhi = r.id
+        JOIN episodes e ON e.id = re.episode
+        JOIN children c ON c.id = r.child
+        WHERE (r.outcome = 'completed' AND r.offered_at IS NULL)
+           OR (r.outcome = 'completed' AND r.completed_at IS NOT NULL
+               AND (e."end" IS NULL OR substr(r.completed_at, 1, 10) < substr(e."end", 1, 10)))
+           OR (r.offered_at IS NOT NULL AND substr(r.offered_at, 1, 10) < substr(e.start, 1, 10))
+        ORDER BY c.child_id, e.start
+    """
+    issues = []
+    reported_no_offer = set()
+    for child_id, episode_id, rhi_id, outcome, offered, completed, start, end in db.execute(sql):
+        if outcome == "completed" and offered is None and rhi_id not in reported_no_offer:
+            reported_no_offer.add(rhi_id)
+            issues.append(_issue("rhi_completed_without_offer",
+                                 f"The RHI for episode {episode_id} is completed but no offer is recorded: "
+                                 f"record when it was offered", child_id, episode_id, rhi_id))
+        if outcome == "completed" and completed and (end is None or completed[:10] < end[:10]):
+            issues.append(_issue("rhi_completed_before_return",
+                                 f"The RHI for episode {episode_id} was completed on {completed[:10]}, "
+                                 + ("but the child has not returned yet" if end is None
+                                    else f"before the child returned ({end})")
+                                 + ": check the dates", child_id, episode_id, rhi_id))
+        if offered and offered[:10] < start[:10]:
+            issues.append(_issue("rhi_offered_before_start",
+                                 f"The RHI for episode {episode_id} was offered on {offered[:10]}, before the "
+                                 f"episode started ({start}): check the dates", child_id, episode_id, rhi_id))
+    return issues
+
+
+def _children_without_birth_date(db) -> list[Issue]:
+    sql = """
+        SELECT c.child_id FROM children c
+        WHERE (c.date_of_birth IS NULL OR c.date_of_birth = '')
+          AND EXISTS (SELECT 1 FROM episodes e WHERE e.child = c.id AND e.looked_after = 1 AND e.other_la = 0)
+    """
+    return [_issue("no_date_of_birth", f"Child {child_id} is looked after by us but has no date of birth, which "
+                                       f"the DfE return needs: record it", child_id)
+            for (child_id,) in db.execute(sql)]
