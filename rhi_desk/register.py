@@ -159,8 +159,9 @@ def create_child(db: sqlite_utils.Database, child_id: str, *, by: str | None = N
     child_id = (child_id or "").strip()
     if not child_id:
         raise RegisterError("Enter the council's id for the child", "child_id")
-    if len(child_id) > 40 or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._/-]*", child_id):
-        raise RegisterError("The child's id can only use letters, numbers, dots, dashes and slashes", "child_id")
+    # No slashes or spaces: the id is part of the child's page address (/children/<id>).
+    if len(child_id) > 40 or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", child_id):
+        raise RegisterError("The child's id can only use letters, numbers, dots and dashes", "child_id")
     clean = _clean_child(values)
     stamp = now_iso()
     with write_transaction(db):
