@@ -8,7 +8,7 @@ import threading
 from functools import wraps
 from pathlib import Path
 
-from flask import (Blueprint, abort, flash, g, redirect, render_template, request, send_file,
+from flask import (Blueprint, abort, flash, g, jsonify, redirect, render_template, request, send_file,
                    session, url_for)
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -146,7 +146,7 @@ def receive():
     form = ReceiveForm()
     if not form.validate_on_submit() or not form.sync_file.data:
         session["sync_result"] = {"ok": False, "message": "Choose the .rhisync file to import."}
-        return redirect(url_for("sync.index"))
+        return _after_post()
     upload = form.sync_file.data
     try:
         result = sync.receive(db, upload.read(), file_name=Path(upload.filename or "upload").name,
@@ -154,6 +154,14 @@ def receive():
         session["sync_result"] = {"ok": True, "message": result.message, "already": result.already}
     except sync.SyncRefused as refusal:
         session["sync_result"] = {"ok": False, "message": f"The file was not imported. {refusal}"}
+    return _after_post()
+
+
+def _after_post():
+    # The upload script (sync-upload.js) asks for the next address instead of following a redirect,
+    # so the result waiting in the session is shown on the page it opens, not used up by the upload.
+    if request.headers.get("X-Sync-Upload"):
+        return jsonify({"next": url_for("sync.index")})
     return redirect(url_for("sync.index"))
 
 

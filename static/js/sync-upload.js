@@ -16,6 +16,8 @@ if (form && window.FormData && window.XMLHttpRequest) {
     event.preventDefault()
     const request = new XMLHttpRequest()
     request.open('POST', form.action)
+    request.setRequestHeader('X-Sync-Upload', '1')
+    request.responseType = 'json'
     box.hidden = false
     if (button) button.disabled = true
     request.upload.addEventListener('progress', (progress) => {
@@ -30,7 +32,8 @@ if (form && window.FormData && window.XMLHttpRequest) {
       words.textContent = 'Checking the signature and importing. This can take a few seconds for a large file.'
     })
     request.addEventListener('load', () => {
-      window.location.assign(request.responseURL || form.action)
+      const next = request.response && request.response.next
+      window.location.assign(next || window.location.href)
     })
     request.addEventListener('error', () => {
       words.textContent = 'The upload did not finish. Check the file and try again.'
