@@ -1078,8 +1078,9 @@ def complete_with_made_up_answers(db: sqlite_utils.Database, rhi_id: str, *, by:
     if rhi["status"] == "signed_off":
         return rhi
     episodes = rhi_tracking.episodes_of(db, rhi["id"])
-    returned = max((e["end"] for e in episodes if e["end"]), default=None) or episodes[-1]["start"]
     moment = now()
+    returned = (max((e["end"] for e in episodes if e["end"]), default=None)
+                or (episodes[-1]["start"] if episodes else (moment - timedelta(days=1)).strftime("%Y-%m-%d %H:%M")))
     later = datetime.fromisoformat(returned) + timedelta(hours=20)
     offered = min(datetime.fromisoformat(returned) + timedelta(hours=2), moment)
     held = min(later, moment)

@@ -380,3 +380,22 @@ def test_demo_adds_drafts_and_signed_off_interviews(tmp_path):
     assert "interview" in summary
     statuses = {r["status"] for r in db.query("select status from return_home_interviews")}
     assert {"draft", "signed_off"} <= statuses
+
+
+def test_a_background_save_after_the_session_locked_is_offered_back(app, users, hub_db):
+    rhi = make_rhi(hub_db, "practitioner")
+    client = app.test_client()
+    sign_in(client, "practitioner")
+    walk(client, rhi, {"offer": OFFER, "outcome": {"outcome": "completed"}})
+    client.post("/lock")
+    response = client.post(f"/interviews/{rhi['rhi_id']}/autosave/held", data={"place": "Half-typed pla"})
+    assert "/sign-in" in response.location
+    offered_back = sign_in(client, "practitioner").get_data(as_text=True)
+    action = re.search(r'<form method="post" action="(/interviews/[^"]+)"', offered_back).group(1)
+    response = client.post(action, data={"place": "Half-typed pla"}, headers={"Accept": "text/html"})
+    assert response.status_code == 302 and response.location.endswith(url(rhi, "held"))
+    assert 'value="Half-typed pla"' in client.get(response.location).get_data(as_text=True)
+
+
+def test_the_practitioners_own_name_is_suggested(worker, rhi):
+    assert 'value="Practitioner"' in worker.get(url(rhi, "offer")).get_data(as_text=True)

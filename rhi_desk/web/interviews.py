@@ -180,6 +180,7 @@ def question(rhi_id, slug):
         _audit_view(rhi, slug)
     if values is None:
         values = interviews.form_values(db, rhi, slug)
+        _suggest(values, rhi, slug)
     page = interviews.PAGES[slug]
     back = interviews.previous_page(rhi, slug)
     return render_template("interviews/page.html", page=page, values=values, errors=errors,
@@ -187,6 +188,16 @@ def question(rhi_id, slug):
                            back_url=url_for(".question", rhi_id=rhi_id, slug=back) if back
                            else url_for(".tasks", rhi_id=rhi_id),
                            then=request.args.get("then"), helpers=interviews, **_context(rhi))
+
+
+def _suggest(values: dict, rhi: dict, slug: str) -> None:
+    """Fill in what we already know (the practitioner's own name and role) on a first visit."""
+    if slug == "offer" and not values:
+        values["offered_by"] = [g.user["display_name"]]
+    if slug == "interviewer" and not values:
+        values["interviewer_name"] = [g.user["display_name"]]
+        if rhi["interviewer_type"]:
+            values["interviewer_type"] = [rhi["interviewer_type"]]
 
 
 @bp.route("/interviews/<rhi_id>/autosave/<slug>", methods=["POST"])
@@ -200,7 +211,7 @@ def autosave(rhi_id, slug):
         interviews.autosave(get_db(), rhi_id, slug, _fields(), by=g.user["username"])
     except InterviewError:
         return ("", 409)
-    if request.headers.get("Sec-Fetch-Mode") == "navigate":
+    if request.headers.get("Sec-Fetch-Mode") == "navigate" or "text/html" in request.headers.get("Accept", ""):
         # Answers offered back after signing in again: saved; show the page they belong to.
         flash("Your answers were saved. Check them and continue.")
         return redirect(url_for(".question", rhi_id=rhi["rhi_id"], slug=slug))
