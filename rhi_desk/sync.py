@@ -295,9 +295,11 @@ def record_digest(record: dict) -> str:
 
 def _episode_ids_by_rhi(db, rhi_pks: list[int]) -> dict[int, list[str]]:
     result: dict[int, list[str]] = {}
-    for row in db.query("select re.rhi, e.episode_id from rhi_episodes re join episodes e on e.id = re.episode "
-                        "order by e.start, e.episode_id"):
-        result.setdefault(row["rhi"], []).append(row["episode_id"])
+    for start in range(0, len(rhi_pks), 500):
+        chunk = rhi_pks[start:start + 500]
+        for row in db.query(f"select re.rhi, e.episode_id from rhi_episodes re join episodes e on e.id = re.episode "
+                            f"where re.rhi in ({','.join('?' * len(chunk))}) order by e.start, e.episode_id", chunk):
+            result.setdefault(row["rhi"], []).append(row["episode_id"])
     return result
 
 

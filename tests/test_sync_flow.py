@@ -17,6 +17,24 @@ def _query(path, sql, params=()):
         db.conn.close()
 
 
+def _practitioners_list(path):
+    """Children's names in the field practitioner's interview list (None until that list exists)."""
+    try:
+        from rhi_desk import interviews
+    except ImportError:
+        return None
+    if not hasattr(interviews, "my_interviews"):
+        return None
+    db = connect(path)
+    try:
+        from rhi_desk.db import install
+
+        user = {"username": "pat", "display_name": "Pat", "role": "provider", "organisation": "Safe Steps"}
+        return [r["child"]["name"] for r in interviews.my_interviews(db, user, install(db))]
+    finally:
+        db.conn.close()
+
+
 def _kpi_done(path):
     """Episodes the hub's KPI module counts as RHI done in November 2026 (None if it is not built yet)."""
     try:
@@ -51,6 +69,9 @@ def test_assignments_travel_out_interviews_come_back_and_the_field_keeps_only_a_
     assert children["C-1"]["risk_notes"] == "Known to be exploited by an older male"
     rhis = _query(pair.field, "select * from return_home_interviews")
     assert len(rhis) == 2 and all(r["status"] == "open" for r in rhis)
+    listed = _practitioners_list(pair.field)
+    if listed is not None:
+        assert sorted(listed) == ["Amira Khan", "Ben Doyle"], "the assignments are in the practitioner's list"
 
     again = ok(run(pair.field, "sync", "receive", pack))
     assert "already imported" in again.output
