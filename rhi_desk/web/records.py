@@ -1,4 +1,271 @@
-"""Pages for the records area: import, data quality and exports (to be built)."""
-from flask import Blueprint
+"""Pages for the records area: import episode history, the data-quality list and the DfE / Ofsted exports.
+
+Import is upload → preview (counts and every bad row) → confirm. A small file is imported in the
+request; a large one in a background thread with its own database connection, and the page shows a
+progress bar (polled from a JSON endpoint by ``static/js/records-import.js``; without JavaScript
+the page refreshes itself). Uploaded files live in a private temporary folder and are deleted once
+imported, refused or replaced.
+"""
+from __future__ import annotations
+
+import secrets
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from flask import (Blueprint, Response, abort, current_app, flash, g, jsonify, redirect, render_template,
+                   request, session, url_for)
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovSelect, GovSubmitInput
+from wtforms import SelectField, SubmitField
+
+from .. import audit, episode_import, ssda903
+from .. import data_quality as quality
+from ..clock import now
+from ..db import connect, get_db
+from .auth import roles_required
 
 bp = Blueprint("records", __name__)
+
+IMPORT_ROLES = ("admin", "missing_team")
+QUALITY_ROLES = ("admin", "missing_team", "manager")
+EXPORT_ROLES = ("admin", "missing_team")
+BACKGROUND_BYTES = 2 * 1024 * 1024  # bigger uploads are imported in the background with a progress bar
+SHOWN_ERRORS = 2000
+_jobs: dict[str, dict] = {}
+_jobs_lock = threading.Lock()
+
+
+class UploadForm(FlaskForm):
+    register_file = FileField("Episode register CSV file", widget=GovFileInput(),
+                              description="A CSV file with exactly the columns listed above.")
+    submit = SubmitField("Check the file", widget=GovSubmitInput())
+
+
+class ConfirmForm(FlaskForm):
+    submit = SubmitField("Import the episodes", widget=GovSubmitInput())
+
+
+class YearForm(FlaskForm):
+    year = SelectField("Collection year", widget=GovSelect(), choices=[])
+    submit = SubmitField("Download the Missing table", widget=GovSubmitInput())
+
+
+class DownloadForm(FlaskForm):
+    submit = SubmitField("Download list 8 items (CSV)", widget=GovSubmitInput())
+
+
+@bp.before_request
+def hub_only():
+    """The register lives on the hub; a field install has no such pages."""
+    if g.get("install") is not None and g.install["role"] != "hub":
+        abort(404)
+
+
+def upload_folder() -> Path:
+    """A private folder for uploads waiting to be imported (deleted after import)."""
+    folder = Path(current_app.config.get("RECORDS_UPLOAD_FOLDER") or
+                  Path(tempfile.gettempdir()) / "rhi-desk-uploads")
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder
+
+
+def _pending() -> Path | None:
+    token = session.get("records_upload")
+    if not token or not token.isalnum():
+        return None
+    path = upload_folder() / f"{token}.csv"
+    return path if path.exists() else None
+
+
+def _discard_pending() -> None:
+    path = _pending()
+    session.pop("records_upload", None)
+    session.pop("records_upload_name", None)
+    if path is not None:
+        path.unlink(missing_ok=True)
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@roles_required(*IMPORT_ROLES)
+def import_episodes():
+    """Upload an episode register CSV and see what importing it would do."""
+    form = UploadForm()
+    error = None
+    if form.validate_on_submit():
+        upload = form.register_file.data
+        if not upload or not getattr(upload, "filename", ""):
+            error = "Choose the episode register CSV file"
+        elif not upload.filename.lower().endswith(".csv"):
+            error = "The file must be a CSV file: save it from your spreadsheet as CSV UTF-8 and choose it again"
+        else:
+            _discard_pending()
+            token = secrets.token_hex(16)
+            path = upload_folder() / f"{token}.csv"
+            upload.save(path)
+            db = get_db()
+            preview = episode_import.validate_file(db, path)
+            name = Path(upload.filename).name
+            preview.file_name = name
+            audit.record(db, "episodes.import_checked", username=g.user["username"], object_type="import",
+                         object_id=name, detail={"rows": preview.rows, "bad_rows": preview.bad_rows})
+            if preview.ok and not preview.nothing_to_change:
+                session["records_upload"] = token
+                session["records_upload_name"] = name
+            else:
+                path.unlink(missing_ok=True)
+            return render_template("records/preview.html", preview=preview, form=ConfirmForm(),
+                                   errors=preview.errors[:SHOWN_ERRORS])
+    elif request.method == "POST" and not form.errors:
+        error = "Choose the episode register CSV file"
+    return render_template("records/import.html", form=form, error=error, columns=episode_import.COLUMNS)
+
+
+@bp.route("/import/confirm", methods=["POST"])
+@roles_required(*IMPORT_ROLES)
+def confirm_import():
+    """Import the checked file: in this request if small, else in the background with a progress bar."""
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    path = _pending()
+    name = session.get("records_upload_name") or "the file"
+    if path is None:
+        flash("There is no checked file waiting to be imported. Upload it again.")
+        return redirect(url_for("records.import_episodes"))
+    session.pop("records_upload", None)
+    session.pop("records_upload_name", None)
+    username = g.user["username"]
+    if path.stat().st_size > BACKGROUND_BYTES:
+        job_id = secrets.token_hex(8)
+        with _jobs_lock:
+            _jobs[job_id] = {"state": "running", "phase": "Starting", "percent": 0, "user": username,
+                             "file": name, "message": None, "errors": [], "started": time.time()}
+        thread = threading.Thread(target=_run_job, name=f"import-{job_id}",
+                                  args=(current_app.config["DATABASE"], path, name, username, job_id,
+                                        current_app.logger), daemon=True)
+        thread.start()
+        return redirect(url_for("records.import_job", job_id=job_id))
+    try:
+        result = episode_import.import_episodes(get_db(), path, by=username)
+    except episode_import.ImportRefused as exc:
+        return render_template("records/preview.html", preview=_refused_preview(name, exc), form=None,
+                               errors=exc.errors[:SHOWN_ERRORS])
+    finally:
+        path.unlink(missing_ok=True)
+    result.file_name = name
+    return render_template("records/done.html", result=result)
+
+
+def _refused_preview(name: str, exc: episode_import.ImportRefused) -> episode_import.Preview:
+    preview = episode_import.Preview(file_name=name)
+    preview.errors = exc.errors
+    return preview
+
+
+def _run_job(database: str, path: Path, name: str, username: str, job_id: str, logger) -> None:
+    """Import in a background thread, on its own connection, reporting progress into the job."""
+
+    def progress(phase: str, fraction: float) -> None:
+        with _jobs_lock:
+            _jobs[job_id].update(phase=phase, percent=min(99, int(fraction * 100)))
+
+    db = connect(database, migrate=False)
+    try:
+        result = episode_import.import_episodes(db, path, by=username, progress=progress)
+        result.file_name = name
+        update = {"state": "done", "percent": 100, "phase": "Finished", "message": result.summary()}
+    except episode_import.ImportRefused as exc:
+        update = {"state": "refused", "message": str(exc), "errors": [str(e) for e in exc.errors[:SHOWN_ERRORS]]}
+    except Exception:  # the details go to the log; the page says what to do
+        logger.exception("Import of %s failed", name)
+        update = {"state": "failed", "message": "The import could not finish and nothing was changed. Try again; "
+                                                "if it happens again, tell your administrator."}
+    finally:
+        db.conn.close()
+        path.unlink(missing_ok=True)
+    with _jobs_lock:
+        _jobs[job_id].update(update)
+
+
+def _job_or_404(job_id: str) -> dict:
+    with _jobs_lock:
+        job = dict(_jobs.get(job_id) or {})
+    if not job or job["user"] != g.user["username"]:
+        abort(404)
+    return job
+
+
+@bp.route("/import/jobs/<job_id>")
+@roles_required(*IMPORT_ROLES)
+def import_job(job_id):
+    """How a background import is going (refreshes itself; JavaScript updates the bar in place)."""
+    job = _job_or_404(job_id)
+    return render_template("records/job.html", job=job, job_id=job_id)
+
+
+@bp.route("/import/jobs/<job_id>.json")
+@roles_required(*IMPORT_ROLES)
+def import_job_status(job_id):
+    """A background import's progress, for the progress bar."""
+    job = _job_or_404(job_id)
+    return jsonify({"state": job["state"], "phase": job["phase"], "percent": job["percent"],
+                    "message": job["message"]})
+
+
+@bp.route("/data-quality")
+@roles_required(*QUALITY_ROLES)
+def data_quality():
+    """Records valid one by one but doubtful together, each linking to the record to fix."""
+    db = get_db()
+    issues = quality.find_issues(db)
+    audit.record(db, "data_quality.view", username=g.user["username"], detail={"issues": len(issues)})
+    return render_template("records/data_quality.html", issues=issues, counts=quality.counts(issues),
+                           checks=quality.CHECKS)
+
+
+def _year_choices() -> list[tuple[str, str]]:
+    today = now().date()
+    last_started = today.year if today.month >= 4 else today.year - 1
+    years = []
+    for first in range(last_started, last_started - 10, -1):
+        label = f"{first}-{(first + 1) % 100:02d}"
+        years.append((label, f"{label} (1 April {first} to 31 March {first + 1})"))
+    return years
+
+
+@bp.route("/exports/903", methods=["GET", "POST"])
+@roles_required(*EXPORT_ROLES)
+def export_903():
+    """Choose a collection year and download the DfE SSDA903 Missing table."""
+    form = YearForm()
+    form.year.choices = _year_choices()
+    if form.validate_on_submit():
+        db = get_db()
+        text = ssda903.missing_table_csv(db, form.year.data)
+        audit.record(db, "export.ssda903_missing", username=g.user["username"], object_type="export",
+                     object_id=form.year.data, detail={"rows": text.count("\r\n") - 1})
+        return _download(text, f"ssda903-missing-{form.year.data}.csv")
+    return render_template("records/export_903.html", form=form,
+                           issues=len(quality.find_issues(get_db())))
+
+
+@bp.route("/exports/annex-a", methods=["GET", "POST"])
+@roles_required(*EXPORT_ROLES)
+def annex_a():
+    """Download Ofsted Annex A list 8 items: RHI offered / accepted after each child's last missing episode."""
+    form = DownloadForm()
+    if form.validate_on_submit():
+        db = get_db()
+        text = ssda903.annex_a_csv(db)
+        audit.record(db, "export.annex_a_list8", username=g.user["username"], object_type="export",
+                     object_id=now().strftime("%Y-%m-%d"), detail={"rows": text.count("\r\n") - 1})
+        return _download(text, f"annex-a-list8-{now():%Y-%m-%d}.csv")
+    return render_template("records/annex_a.html", form=form)
+
+
+def _download(text: str, filename: str) -> Response:
+    return Response(text, mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
