@@ -67,6 +67,11 @@ def _kill_trials(template, tmp_path, trials):
     hub, files = template
     timing = tmp_path / "timing.db"
     shutil.copy(hub, timing)
+    # Aim the kills at the import itself: from about when a command that does nothing has started
+    # and opened the database, to just after a whole import would have finished.
+    started = time.monotonic()
+    subprocess.run(_cli(timing, "sync", "status"), check=True, capture_output=True)
+    startup = time.monotonic() - started
     started = time.monotonic()
     subprocess.run(_cli(timing, "sync", "receive", files[0]), check=True, capture_output=True)
     full = time.monotonic() - started
@@ -77,7 +82,7 @@ def _kill_trials(template, tmp_path, trials):
         shutil.copy(hub, target)
         proc = subprocess.Popen(_cli(target, "sync", "receive", files[0]), stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.5 * full, 1.05 * full))
+        time.sleep(rng.uniform(0.8 * min(startup, full), 1.05 * full))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         integrity, rhis, imported = _state(target)
