@@ -157,6 +157,8 @@ def test_each_outcome_that_is_not_an_interview(page, live_server, hub_db, outcom
     page.click("#continue")
     assert page.title().startswith("Error:")
     assert page.locator(".govuk-error-summary__list li").count() == 2
+    if outcome == "declined":
+        assert_no_axe_violations(page)
     page.fill("#outcome_reason", "Would not come to the door")
     page.fill("#attempts", "Two visits")
     page.click("#continue")
@@ -173,6 +175,22 @@ def test_each_outcome_that_is_not_an_interview(page, live_server, hub_db, outcom
     assert "/record" in page.url
     saved = rhi_tracking.get_rhi(hub_db, rhi["rhi_id"])
     assert (saved["outcome"], saved["status"]) == (outcome, "signed_off")
+
+
+def test_the_missing_team_chooses_the_episodes_an_interview_covers(page, live_server, hub_db):
+    rhi = make_rhi(hub_db, None, name="Sky Start")
+    episode = rhi_tracking.episodes_of(hub_db, rhi["id"])[0]["episode_id"]
+    browser_sign_in(page, live_server, "missing_team")
+    page.goto(live_server + f"/episodes/{episode}/interview/start")
+    assert_no_axe_violations(page)
+    page.uncheck(f"input[name=episodes][value={episode}]")
+    page.click("button:has-text('Start the interview')")
+    assert page.title().startswith("Error:")
+    assert_no_axe_violations(page)
+    page.check(f"input[name=episodes][value={episode}]")
+    page.click("button:has-text('Start the interview')")
+    assert page.url.endswith(f"/interviews/{rhi['rhi_id']}/page/offer")
+    assert rhi_tracking.get_rhi(hub_db, rhi["rhi_id"])["assigned_to"] == "missing_team"
 
 
 def _fill_to_check(db, rhi_id: str) -> None:
