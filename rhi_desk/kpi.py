@@ -215,11 +215,23 @@ def format_rate(value: Decimal | None, percent: bool = False) -> str:
 
 
 def _age_sql(start: str = "e.start", dob: str = "c.date_of_birth") -> str:
-    age = (f"(cast(substr({start}, 1, 4) as integer) - cast(substr({dob}, 1, 4) as integer)"
-           f" - (substr({start}, 6, 5) < substr({dob}, 6, 5)))")
+    # YYYYMMDD(start) - YYYYMMDD(birth) is the age in whole years times 10000 plus less than
+    # 10000: one subtraction instead of comparing years, months and days separately.
+    gap = (f"(cast(replace(substr({start}, 1, 10), '-', '') as integer)"
+           f" - cast(replace(substr({dob}, 1, 10), '-', '') as integer))")
     return (f"case when {dob} is null or length({dob}) < 10 then 'unknown' "
-            f"when {age} < 13 then 'under_13' when {age} < 16 then '13_15' "
-            f"when {age} = 16 then '16' else '17_plus' end")
+            f"when {gap} < 130000 then 'under_13' when {gap} < 160000 then '13_15' "
+            f"when {gap} < 170000 then '16' else '17_plus' end")
+
+
+def _fast_reads(db) -> None:
+    # Memory-mapped reads halve the cost of the random look-ups a report makes (children by id,
+    # RHIs by episode); SQLite falls back to ordinary reads where mapping is not possible.
+    if db.execute("pragma mmap_size").fetchone()[0] < MMAP_BYTES:
+        db.execute(f"pragma mmap_size = {MMAP_BYTES}")
+
+
+MMAP_BYTES = 1 << 30
 
 
 def _rhi_condition(filters: Filters, params: dict) -> str:
@@ -288,6 +300,7 @@ def monthly_table(db: sqlite_utils.Database, first: str, last: str,
     Each month is a dict with ``month`` and the keys of :data:`SEED_ROWS` (rates as Decimal or None).
     """
     months = months_between(first, last)
+    _fast_reads(db)
     params: dict = {}
     where, needs_child = _where("counted", first, last, filters, params, rhi_filter=False)
     join = " join children c on c.id = e.child" if needs_child else ""
@@ -375,13 +388,13 @@ def _clock_state(column: str, unusable: str = "0") -> str:
     t = column
     return f"""case
         when "end" is null then 'still_missing'
-        when length("end") < 16 or julianday("end") is null then 'not_measurable'
+        when length("end") < 16 or deadline is null then 'not_measurable'
         when {t} is null and {unusable} then 'not_measurable'
-        when {t} is null then case when julianday(:now) > julianday("end") + 3 then 'not_yet' else 'pending' end
+        when {t} is null then case when julianday(:now) > deadline then 'not_yet' else 'pending' end
         when julianday({t}) is null then 'not_measurable'
-        when length({t}) >= 16 then case when julianday({t}) <= julianday("end") + 3 then 'within' else 'late' end
-        when julianday({t}) + 1 <= julianday("end") + 3 then 'within'
-        when julianday({t}) > julianday("end") + 3 then 'late'
+        when length({t}) >= 16 then case when julianday({t}) <= deadline then 'within' else 'late' end
+        when julianday({t}) + 1 <= deadline then 'within'
+        when julianday({t}) > deadline then 'late'
         else 'not_measurable' end"""
 
 
@@ -402,6 +415,7 @@ class Frame:
 
     def __enter__(self) -> "Frame":
         months_between(self.first, self.last)
+        _fast_reads(self.db)
         params: dict = {"now": self.at.strftime("%Y-%m-%d %H:%M")}
         start_from = None
         if self.lookback_days:
@@ -410,32 +424,34 @@ class Frame:
         where, _ = _where(self.base, self.first, self.last, self.filters, params, start_from, rhi_filter=False)
         rhi = _rhi_condition(self.filters, params)
         params["start_from_real"] = f"{self.first}-01"
-        # One pass over the records: each episode with every RHI covering it (one row per pair,
-        # kept for the interviewer tables), then folded back to one row per episode.
-        links = self.table + "_links"
-        self.db.execute(f"""
-            create temp table {links.split('.')[1]} as
-            select e.id as episode, e.child, e.start, e."end", e.looked_after as lac, e.placement,
-                   {_age_sql()} as age_band, e.start >= :start_from_real as in_range,
-                   r.id as rhi, r.interviewer_type, r.assigned_to, r.offered_at, r.outcome, r.completed_at
-            from episodes e join children c on c.id = e.child
+        # One pass over the records: each episode joined to every RHI covering it, folded back to
+        # one row per episode. Grouping by the covering index's own order (start, child,
+        # looked_after, id) lets SQLite fold as it reads, without sorting.
+        inner = f"""
+            select e.id as episode, e.child, substr(e.start, 1, 7) as month, e.start, e."end",
+                   e.looked_after as lac, e.placement, {_age_sql()} as age_band, e.start >= :start_from_real as in_range,
+                   julianday(e.start) as t, julianday(e."end") + 3 as deadline,
+                   coalesce(max(r.offered_at is not null or r.outcome = 'completed'), 0) as offered,
+                   coalesce(max(r.outcome = 'completed'), 0) as done,
+                   min(case when r.offered_at is not null then r.offered_at
+                            when r.outcome = 'completed' then r.completed_at end) as first_offer,
+                   min(case when r.outcome = 'completed' then r.completed_at end) as first_completed,
+                   sum(r.outcome = 'completed' and r.completed_at is null) as completed_without_time,
+                   max(r.id) as latest_rhi
+            from episodes e{_covering_index(self.db) if self.base == "counted" else ""} join children c on c.id = e.child
             left join rhi_episodes re on re.episode = e.id
             left join return_home_interviews r on r.id = re.rhi{rhi}
-            where {where}""", params)
-        self.links = links
-        inner = f"""
-            select episode, child, substr(start, 1, 7) as month, start, "end", lac, placement, age_band, in_range,
-                   julianday(start) as t,
-                   coalesce(max(offered_at is not null or outcome = 'completed'), 0) as offered,
-                   coalesce(max(outcome = 'completed'), 0) as done,
-                   min(case when offered_at is not null then offered_at
-                            when outcome = 'completed' then completed_at end) as first_offer,
-                   min(case when outcome = 'completed' then completed_at end) as first_completed,
-                   sum(outcome = 'completed' and completed_at is null) as completed_without_time,
-                   max(rhi) as latest_rhi
-            from {links} group by episode{" having count(rhi) > 0" if rhi else ""}"""
+            where {where}
+            group by e.start, e.child, e.looked_after, e.id{" having count(r.id) > 0" if rhi else ""}"""
+        name = self.table.split('.')[1]
+        # Kept in (month, child) order, so every count by month and by child reads it straight
+        # through instead of sorting it again.
         self.db.execute(f"""
-            create temp table {self.table.split('.')[1]} as
+            create temp table {name} (episode, child, month, start, "end", lac, placement, age_band, in_range,
+                t, deadline, offered, done, first_offer, first_completed, completed_without_time, latest_rhi,
+                offer_state, completion_state, not_done_reason, primary key (month, child, episode)) without rowid""")
+        self.db.execute(f"""
+            insert into {name}
             select *, {_clock_state('first_offer')} as offer_state,
                    {_clock_state('first_completed', "completed_without_time > 0")} as completion_state,
                    case when done then null when latest_rhi is null then 'no_rhi'
@@ -444,19 +460,16 @@ class Frame:
                                       'awaiting_outcome') end as not_done_reason
             from ({inner})""", params)
         if self.lookback_days:
-            name = self.table.split('.')[1]
             self.db.execute(f"create index temp.{name}_child on {name} (child, t)")
         return self
 
     def __exit__(self, *exc) -> None:
         self.db.execute(f"drop table if exists {self.table}")
-        self.db.execute(f"drop table if exists {self.table}_links")
 
     def query(self, sql: str, params: dict | None = None) -> list[dict]:
         """Run ``sql`` with ``{frame}`` standing for the frame's table (episodes in the months only)."""
         view = f"(select * from {self.table} where in_range)"
-        links = f"(select * from {self.table}_links where in_range and rhi is not null)"
-        sql = sql.replace("{frame}", view).replace("{all}", self.table).replace("{links}", links)
+        sql = sql.replace("{frame}", view).replace("{all}", self.table)
         return list(self.db.query(sql, params or {}))
 
 
@@ -475,22 +488,66 @@ def beyond_the_seed(db: sqlite_utils.Database, first: str, last: str, filters: F
     months = months_between(first, last)
     out: dict = {"months": months}
     with Frame(db, first, last, filters, at=at, lookback_days=REPEAT_DAYS + 1) as frame:
-        out["timeliness"] = _timeliness(frame, months)
-        out["not_done"] = _not_done(frame, months)
-        out["placement"] = _placement(frame, months)
-        out["age_bands"] = _age_bands(frame, months)
+        counts = _episode_counts(frame, months)
+        out["table"], children_by_age = _children_counts(frame, months)
+        out["timeliness"] = _timeliness(counts, months)
+        out["not_done"] = _not_done(frame, counts)
+        out["placement"] = _placement(counts, months)
+        out["age_bands"] = {"episodes": counts["age"], "children": children_by_age}
         out["repeat"] = _repeat(frame, months)
         out["interviewers"] = _interviewers(frame)
-        out["table"] = seed_table_from(frame)
     out["away_ola"] = _away_ola(db, first, last, filters, months)
     return out
 
 
-def _timeliness(frame: Frame, months: list[str]) -> dict:
+def _episode_counts(frame: Frame, months: list[str]) -> dict:
+    """Every per-month episode count of the wider tables, in one pass over the frame."""
+    columns = []
+    for state in TIMELINESS_STATES:
+        columns += [f"sum(offer_state = '{state}') as \"offer.{state}\"",
+                    f"sum(completion_state = '{state}') as \"completion.{state}\""]
+    columns += [f"sum(not_done_reason = '{reason}') as \"not_done.{reason}\"" for reason in NOT_DONE_REASONS]
+    for place in PLACEMENTS:
+        columns += [f"sum(lac and coalesce(placement, 'unknown') = '{place}') as \"placement.{place}\"",
+                    f"sum(lac and done and coalesce(placement, 'unknown') = '{place}') as \"placement_done.{place}\""]
+    columns += [f"sum(age_band = '{band}') as \"age.{band}\"" for band in AGE_BANDS]
+    rows = frame.query(f"select month, {', '.join(columns)} from {{frame}} group by month")
+    table: dict = {}
+    for row in rows:
+        for column, value in row.items():
+            if column != "month":
+                part, key = column.split(".")
+                table.setdefault(part, {}).setdefault(key, {})[row["month"]] = value or 0
+    for part, keys in (("offer", TIMELINESS_STATES), ("completion", TIMELINESS_STATES), ("not_done", NOT_DONE_REASONS),
+                       ("placement", PLACEMENTS), ("placement_done", PLACEMENTS), ("age", AGE_BANDS)):
+        table.setdefault(part, {})
+        for key in keys:
+            table[part][key] = {m: table[part].get(key, {}).get(m, 0) for m in months}
+    return table
+
+
+def _children_counts(frame: Frame, months: list[str]) -> tuple[list[dict], dict]:
+    """The seed table and children by age band, from one pass over the frame's (month, child) order."""
+    bands = ", ".join(f"max(age_band = '{band}') as \"b.{band}\"" for band in AGE_BANDS)
+    band_sums = ", ".join(f"sum(\"b.{band}\") as \"b.{band}\"" for band in AGE_BANDS)
+    rows = frame.query(f"""
+        select month, count(*) as children_missing, sum(offered) as children_offered,
+               sum(done) as children_rhi_done, sum(n) as episodes, sum(n_done) as episodes_rhi_done,
+               sum(n_lac) as lac_episodes, sum(n_lac_done) as lac_episodes_rhi_done, {band_sums}
+        from (select month, child, count(*) as n, max(offered) as offered, max(done) as done,
+                     sum(done) as n_done, sum(lac) as n_lac, sum(lac and done) as n_lac_done, {bands}
+              from {{frame}} group by month, child)
+        group by month""")
+    found = {row["month"]: row for row in rows}
+    table = [_month_row(month, found.get(month, {})) for month in months]
+    children = {band: {m: (found.get(m) or {}).get(f"b.{band}", 0) or 0 for m in months} for band in AGE_BANDS}
+    return table, children
+
+
+def _timeliness(counts: dict, months: list[str]) -> dict:
     result = {}
-    for column, name in (("offer_state", "offer"), ("completion_state", "completion")):
-        rows = frame.query(f"select month, {column} as state, count(*) as n from {{frame}} group by month, state")
-        table = _by_month(rows, "state", months, list(TIMELINESS_STATES))
+    for name in ("offer", "completion"):
+        table = counts[name]
         rates = {}
         for month in months + ["total"]:
             pick = (lambda s: table[s][month]) if month != "total" else (lambda s: sum(table[s].values()))
@@ -500,38 +557,20 @@ def _timeliness(frame: Frame, months: list[str]) -> dict:
     return result
 
 
-def _not_done(frame: Frame, months: list[str]) -> dict:
-    rows = frame.query("select month, not_done_reason as reason, count(*) as n from {frame} "
-                       "where not done group by month, reason")
+def _not_done(frame: Frame, counts: dict) -> dict:
     reasons = frame.query("""
         select r.outcome, trim(r.outcome_reason) as reason, count(*) as n from {frame} f
         join return_home_interviews r on r.id = f.latest_rhi
-        where not f.done and r.outcome in ('declined', 'unavailable', 'missing_again')
+        where not f.done and f.not_done_reason in ('declined', 'unavailable', 'missing_again')
           and trim(coalesce(r.outcome_reason, '')) != ''
         group by r.outcome, trim(r.outcome_reason) order by n desc, reason limit 15""")
-    return {"counts": _by_month(rows, "reason", months, list(NOT_DONE_REASONS)), "reasons": reasons}
+    return {"counts": counts["not_done"], "reasons": reasons}
 
 
-def _placement(frame: Frame, months: list[str]) -> dict:
-    rows = frame.query("select month, coalesce(placement, 'unknown') as placement, count(*) as n, "
-                       "sum(done) as done from {frame} where lac group by month, placement")
-    episodes = _by_month(rows, "placement", months, list(PLACEMENTS))
-    done = _by_month(rows, "placement", months, list(PLACEMENTS), "done")
+def _placement(counts: dict, months: list[str]) -> dict:
+    episodes, done = counts["placement"], counts["placement_done"]
     rates = {p: {m: rate(done[p][m], episodes[p][m]) for m in months} for p in episodes}
     return {"episodes": episodes, "done": done, "rate": rates}
-
-
-def _age_bands(frame: Frame, months: list[str]) -> dict:
-    rows = frame.query("select month, age_band, count(*) as n, count(distinct child) as children "
-                       "from {frame} group by month, age_band")
-    totals_rows = frame.query("select age_band, count(*) as n, count(distinct child) as children "
-                              "from {frame} group by age_band")
-    episodes = _by_month(rows, "age_band", months, list(AGE_BANDS))
-    children = _by_month(rows, "age_band", months, list(AGE_BANDS), "children")
-    total = {r["age_band"]: r for r in totals_rows}
-    return {"episodes": episodes, "children": children,
-            "total_episodes": {b: (total.get(b) or {}).get("n", 0) for b in episodes},
-            "total_children": {b: (total.get(b) or {}).get("children", 0) for b in episodes}}
 
 
 # An episode that is at least the third of its child's within 30 days (counting itself) makes
@@ -559,33 +598,27 @@ def _repeat(frame: Frame, months: list[str]) -> dict:
 
 
 def _interviewers(frame: Frame) -> dict:
-    by_type = frame.query("""
-        select coalesce(interviewer_type, 'unknown') as interviewer_type, count(distinct rhi) as interviews,
-               count(distinct case when offered_at is not null or outcome = 'completed' then rhi end) as offered,
-               count(distinct case when outcome = 'completed' then rhi end) as completed,
-               count(distinct episode) as episodes
-        from {links} group by 1 order by interviews desc""")
-    by_provider = frame.query("""
-        select coalesce(nullif(trim(assigned_to), ''), 'Not named') as provider, count(distinct rhi) as interviews,
-               count(distinct case when outcome = 'completed' then rhi end) as completed,
-               count(distinct episode) as episodes
-        from {links} where interviewer_type = 'provider'
-        group by 1 order by completed desc, provider""")
+    params: dict = {}
+    cover = ("{frame} f join rhi_episodes re on re.episode = f.episode "
+             "join return_home_interviews r on r.id = re.rhi where 1" + _rhi_condition(frame.filters, params))
+    by_type = frame.query(f"""
+        select coalesce(r.interviewer_type, 'unknown') as interviewer_type, count(distinct r.id) as interviews,
+               count(distinct case when r.offered_at is not null or r.outcome = 'completed' then r.id end) as offered,
+               count(distinct case when r.outcome = 'completed' then r.id end) as completed,
+               count(distinct f.episode) as episodes
+        from {cover} group by 1 order by interviews desc""", params)
+    by_provider = frame.query(f"""
+        select coalesce(nullif(trim(r.assigned_to), ''), 'Not named') as provider, count(distinct r.id) as interviews,
+               count(distinct case when r.outcome = 'completed' then r.id end) as completed,
+               count(distinct f.episode) as episodes
+        from {cover} and r.interviewer_type = 'provider'
+        group by 1 order by completed desc, provider""", params)
     return {"by_type": by_type, "by_provider": by_provider}
 
 
 def seed_table_from(frame: Frame) -> list[dict]:
     """The seed table computed from a frame (the dashboard builds one frame for everything)."""
-    rows = frame.query("""
-        select month, count(*) as children_missing, sum(offered) as children_offered,
-               sum(done) as children_rhi_done, sum(n) as episodes, sum(n_done) as episodes_rhi_done,
-               sum(n_lac) as lac_episodes, sum(n_lac_done) as lac_episodes_rhi_done
-        from (select month, child, count(*) as n, max(offered) as offered, max(done) as done,
-                     sum(done) as n_done, sum(lac) as n_lac, sum(lac and done) as n_lac_done
-              from {frame} group by month, child)
-        group by month""")
-    found = {row["month"]: row for row in rows}
-    return [_month_row(month, found.get(month, {})) for month in months_between(frame.first, frame.last)]
+    return _children_counts(frame, months_between(frame.first, frame.last))[0]
 
 
 def _away_ola(db, first: str, last: str, filters: Filters, months: list[str]) -> dict:

@@ -32,6 +32,10 @@ def test_dashboard_draws_its_charts_and_passes_axe(live_server, hub_db, page):
     assert page.evaluate("() => Chart.getChart('chart-counts').data.datasets[1].data") == [6, 6, 6]
     width = page.evaluate("() => document.getElementById('chart-counts').width")
     assert width > 100
+    # The wider figures arrive under the charts, their numbers linked like the table's.
+    page.wait_for_selector("#wider-figures[data-loaded='true']")
+    assert page.locator("#wider-figures table").count() >= 8
+    assert "Safe Steps" in page.inner_text("#wider-figures")
     violations = page.evaluate("() => window.__csp")
     assert not errors, errors
     assert not violations, violations

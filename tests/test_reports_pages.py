@@ -96,12 +96,19 @@ def test_dashboard_shows_the_seed_table_and_every_number_links_to_its_records(si
         SEED[m]["lac_rhi_done_rate_episodes"] for m in sorted(SEED)]
     for label, cells in by_label.items():
         assert all(href for _, href in cells), f"a number in '{label}' is not a link"
-    # Every number of the wider tables is a link too.
-    for wider in Tables(html).tables[1:]:
+    # The wider figures follow on the dashboard (placed by reports-wider.js); every number is a link too.
+    assert 'data-src="/reports/wider?part=1&amp;' in html
+    wider_html = client.get(f"/reports/wider?part=1&{RANGE}").get_data(as_text=True)
+    assert "<html" not in wider_html and "Within 72 hours of the return" in wider_html
+    numbers = 0
+    for wider in Tables(wider_html).tables:
         for row in wider[1:]:
             for text, href in row[1:]:
                 if re.fullmatch(r"[\d,.]+%?", text):
+                    numbers += 1
                     assert href, f"{text} in {row[0][0]} is not a link"
+    assert numbers > 100
+    assert client.get(f"/reports/wider?{RANGE}").status_code == 200
 
     # Children who went missing in April: the drill-down lists exactly them, each linking to the child.
     href = by_label["No of children who went missing"][0][1]

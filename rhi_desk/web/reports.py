@@ -220,10 +220,9 @@ def _report_context(with_beyond: bool = True) -> dict:
         beyond = kpi.beyond_the_seed(db, first, last, filters)
         rows = beyond["table"]
         context["beyond"] = beyond_view(beyond, filters)
-        context["months"] = beyond["months"]
     else:
         rows = kpi.monthly_table(db, first, last, filters)
-        context["months"] = [r["month"] for r in rows]
+    context["months"] = [r["month"] for r in rows]
     context.update(rows=rows, table=seed_table_view(rows, filters), headings=[kpi.month_heading(m)
                                                                             for m in context["months"]],
                    chart=chart_data(rows), summaries=chart_summaries(rows))
@@ -233,9 +232,26 @@ def _report_context(with_beyond: bool = True) -> dict:
 @bp.route("/")
 @roles_required(*REPORT_ROLES)
 def dashboard():
-    """The KPI dashboard: the scrutiny committee's table, charts and the wider figures, all drillable."""
-    context = _report_context()
+    """The KPI dashboard: the scrutiny committee's table and charts, every number drillable.
+
+    The wider figures follow on the same page from :func:`wider` (fetched by reports-wider.js),
+    so the table and charts show at once even over a decade of records.
+    """
+    context = _report_context(with_beyond=False)
     return render_template("reports/dashboard.html", **context)
+
+
+@bp.route("/wider")
+@roles_required(*REPORT_ROLES)
+def wider():
+    """The wider figures (72 hours, reasons, placements, ages, repeats, interviewers, away and OLA).
+
+    ``?part=1`` gives just the section, for the dashboard to place under its charts.
+    """
+    context = _report_context()
+    if request.args.get("part"):
+        return render_template("reports/_beyond.html", **context)
+    return render_template("reports/wider.html", **context)
 
 
 @bp.route("/drill")
