@@ -5,7 +5,8 @@ SSDA903 Missing table (the annual return on looked-after children):
     ``other_la = 0``; both ``missing`` → ``M`` and ``away`` → ``A``) that START in the collection
     year (1 April to 31 March), one row each, ordered by child then start. Header
     ``CHILD,DOB,MISSING,MIS_START,MIS_END``; dates ``dd/mm/YYYY``; an open episode has a blank
-    ``MIS_END``. Episodes of other councils' children (OLA) and of children not looked after are
+    ``MIS_END``, and so does one that ended after 31 March (it was open at the year's end; DfE's
+    rule 571 rejects an end after the collection year). Episodes of other councils' children (OLA) and of children not looked after are
     left out. Run ``rhi-desk check`` first: it lists, at the minute, everything DfE's validator
     would reject.
 
@@ -63,8 +64,10 @@ def export_missing_table(db: sqlite_utils.Database, year: str = "2017-18") -> li
            WHERE e.looked_after = 1 AND e.other_la = 0 AND e.start >= ? AND e.start < ?
            ORDER BY c.child_id, e.start, e.id""",
         [first, (date.fromisoformat(last) + timedelta(days=1)).isoformat()])
+    # The return describes the year as at 31 March: an episode that ended after it was still open
+    # then, so its end is blank (DfE rule 571 rejects an end after the collection year).
     return [{"CHILD": child_id, "DOB": _dmy(dob), "MISSING": MISSING_CODES.get(kind, kind),
-             "MIS_START": _dmy(start), "MIS_END": _dmy(end)}
+             "MIS_START": _dmy(start), "MIS_END": _dmy(end) if end and end[:10] <= last else ""}
             for child_id, dob, kind, start, end in rows]
 
 
