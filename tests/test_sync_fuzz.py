@@ -15,7 +15,7 @@ from sync_support import Pair, dump, forge, import_episodes, ok, run
 from rhi_desk import sync
 from rhi_desk.db import connect
 
-SUITE_EXAMPLES = 250
+SUITE_EXAMPLES = 300
 LONG_EXAMPLES = int(os.environ.get("RHI_SYNC_FUZZ_EXAMPLES", "3000"))
 
 
