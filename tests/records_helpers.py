@@ -13,7 +13,10 @@ def row(episode_id="E1", child_id="C1", date_of_birth="2005-03-04", episode_type
         placement="in_borough", rhi_offered_on="", rhi_outcome="", rhi_completed_on="", rhi_by="", **extra) -> dict:
     """One episode register row with sensible defaults; override any column by name (end: an hour after start)."""
     if end is None:
-        end = (datetime.fromisoformat(start.replace("T", " ")[:16]) + timedelta(hours=1)).strftime("%Y-%m-%d %H:%M")
+        try:
+            end = (datetime.fromisoformat(start.replace("T", " ")[:16]) + timedelta(hours=1)).strftime("%Y-%m-%d %H:%M")
+        except ValueError:  # a deliberately bad start
+            end = ""
     values = dict(episode_id=episode_id, child_id=child_id, date_of_birth=date_of_birth, episode_type=episode_type,
                   start=start, end=end, looked_after=looked_after, other_la=other_la, placement=placement,
                   rhi_offered_on=rhi_offered_on, rhi_outcome=rhi_outcome, rhi_completed_on=rhi_completed_on,
