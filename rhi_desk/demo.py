@@ -20,7 +20,7 @@ DEMO_USERS_SUMMARY = [(u, accounts.ROLES[r]) for u, r, _, _ in DEMO_USERS]
 
 
 # Modules that register demo fillers with @filler (each area adds its own records).
-DEMO_MODULES = ["demo_register", "demo_interviews", "demo_sync"]
+DEMO_MODULES = ["demo_register", "demo_interviews", "demo_sync", "demo_reports"]
 
 
 class DemoError(Exception):
