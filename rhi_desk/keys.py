@@ -82,7 +82,7 @@ def identity(db: sqlite_utils.Database) -> dict:
     if inst is None:
         raise EnrolmentError("This install is not set up yet. Run 'rhi-desk init' first.")
     keys = _keys(db)
-    return {
+    ident = {
         "format": IDENTITY_FORMAT,
         "format_version": IDENTITY_VERSION,
         "install_id": inst["install_id"],
@@ -93,6 +93,15 @@ def identity(db: sqlite_utils.Database) -> dict:
         "box_public_key": keys["box_public"],
         "fingerprint": fingerprint(keys["signing_public"], keys["box_public"]),
     }
+    # Signed by its own key: a name, role or council edited after export is noticed at enrolment.
+    ident["signature"] = signing_key(db).sign(_identity_message(ident)).signature.hex()
+    return ident
+
+
+def _identity_message(ident: dict) -> bytes:
+    fields = {k: ident[k] for k in ("format", "format_version", "install_id", "name", "role", "la_name",
+                                    "signing_public_key", "box_public_key")}
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def identity_json(db: sqlite_utils.Database) -> str:
@@ -129,6 +138,11 @@ def parse_identity(text: str | bytes) -> dict:
         PublicKey(data["box_public_key"], encoder=HexEncoder)
     except (CryptoError, ValueError, TypeError):
         raise EnrolmentError("The identity file is damaged: a key is not in the expected form.") from None
+    signature = data.get("signature")
+    if not isinstance(signature, str) or not re.match(r"^[0-9a-f]{128}$", signature) or not verify(
+            data["signing_public_key"], _identity_message(data), bytes.fromhex(signature)):
+        raise EnrolmentError("The identity file has been changed since it was exported, or is damaged. Ask for "
+                             "a new copy made by 'rhi-desk identity export'.")
     expected = fingerprint(data["signing_public_key"], data["box_public_key"])
     if data.get("fingerprint") and data["fingerprint"] != expected:
         raise EnrolmentError("The identity file's fingerprint does not match its keys; it may have been "

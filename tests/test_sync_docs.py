@@ -43,3 +43,22 @@ def test_the_documented_reader_opens_a_real_file(tmp_path):
     # The fingerprint rule as the document words it.
     digest = hashlib.sha256(bytes.fromhex(ident["signing_public_key"]) + bytes.fromhex(ident["box_public_key"]))
     assert ident["fingerprint"].replace(" ", "") == digest.hexdigest()[:32].upper()
+
+
+def test_the_documented_identity_signature_rule(tmp_path):
+    import json
+
+    from nacl.signing import VerifyKey
+
+    from rhi_desk import installs
+
+    db = connect(tmp_path / "x.db")
+    try:
+        installs.initialise(db, "field", "Croydon", "Safe Steps")
+        ident = keys.identity(db)
+    finally:
+        db.conn.close()
+    fields = {k: ident[k] for k in ("format", "format_version", "install_id", "name", "role", "la_name",
+                                    "signing_public_key", "box_public_key")}
+    message = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    VerifyKey(bytes.fromhex(ident["signing_public_key"])).verify(message, bytes.fromhex(ident["signature"]))

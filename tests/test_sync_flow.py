@@ -115,3 +115,32 @@ def test_assignments_travel_out_interviews_come_back_and_the_field_keeps_only_a_
     # The next return has nothing left to send.
     nothing = run(pair.field, "sync", "send", "--to", "Missing team", "--out", pair.outbox)
     assert nothing.exit_code != 0 and "nothing to send" in nothing.output.lower()
+
+
+def test_command_line_mistakes_get_a_plain_sentence(tmp_path):
+    pair = Pair(tmp_path)
+    cases = [
+        ((pair.hub, "sync", "receive", tmp_path / "nowhere.rhisync"), "could not be read"),
+        ((pair.hub, "enrol", tmp_path / "hub.identity.json"), "this install's own identity file"),
+        ((pair.field, "enrol", tmp_path / "field.identity.json"), "this install's own identity file"),
+        ((pair.hub, "assign", "--episode", "E-1", "--to", "Nobody"), "No enrolled install is called Nobody"),
+        ((pair.hub, "assign", "--episode", "E-404", "--to", "Safe Steps"), "There is no episode E-404"),
+        ((pair.field, "assign", "--episode", "E-1", "--to", "Missing team"), "Only the hub assigns"),
+        ((pair.hub, "revoke", "Nobody"), "No enrolled install is called Nobody"),
+        ((pair.hub, "sync", "send", "--to", "Safe Steps", "--out", pair.outbox), "nothing to send to Safe Steps"),
+        ((pair.hub, "demo", "complete-assigned"), "This is for field installs"),
+    ]
+    for args, expected in cases:
+        result = run(*args)
+        assert result.exit_code != 0 and expected in result.output, (args, result.output)
+        assert "Traceback" not in result.output
+    again = ok(run(pair.hub, "enrol", tmp_path / "field.identity.json"))
+    assert "already enrolled; nothing changed" in again.output
+    (tmp_path / "edited.json").write_text(
+        (tmp_path / "field.identity.json").read_text().replace('"Safe Steps"', '"Missing team 2"'))
+    edited = run(pair.hub, "enrol", tmp_path / "edited.json")
+    assert edited.exit_code != 0 and "changed since it was exported" in edited.output
+    ok(run(tmp_path / "sutton.db", "init", "--role", "field", "--la", "Sutton", "--name", "Sutton laptop"))
+    ok(run(tmp_path / "sutton.db", "identity", "export", "--out", tmp_path / "sutton.json"))
+    other = run(pair.hub, "enrol", tmp_path / "sutton.json")
+    assert other.exit_code != 0 and "belongs to Sutton, not Croydon" in other.output

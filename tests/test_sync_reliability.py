@@ -16,7 +16,7 @@ from rhi_desk import sync
 from rhi_desk.db import connect
 
 RECORDS = 1500
-SUITE_TRIALS = 12
+SUITE_TRIALS = 8
 LONG_TRIALS = int(os.environ.get("RHI_SYNC_KILL_TRIALS", "100"))
 
 
