@@ -109,3 +109,21 @@ CREATE TABLE sync_settings (
 )
 """,
     )
+
+
+@migrations(name="0041_sync_assigned")
+def m0041_sync_assigned(db):
+    # Which interviews the hub has sent to which field install, so one taken back (reassigned)
+    # can be withdrawn from the install that no longer needs that child's details.
+    _script(
+        db,
+        """
+CREATE TABLE sync_assigned (
+    recipient TEXT NOT NULL,
+    rhi_id TEXT NOT NULL,
+    sent_in INTEGER NOT NULL,
+    withdrawn_in INTEGER,
+    PRIMARY KEY (recipient, rhi_id)
+)
+""",
+    )

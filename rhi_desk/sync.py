@@ -271,7 +271,7 @@ def check_file(db: sqlite_utils.Database, data: bytes) -> CheckedFile:
 def payload_counts(payload: dict) -> dict:
     """The counts the manifest carries for a payload."""
     counts = {}
-    for part in ("children", "episodes", "assignments", "records"):
+    for part in ("children", "episodes", "assignments", "records", "withdrawn"):
         if part in payload:
             counts[part] = len(payload[part])
     if "receipt" in payload:
@@ -492,6 +492,16 @@ def _hub_payload(db, target: dict, sequence: int) -> dict:
                          "looked_after": bool(e["looked_after"]), "other_la": bool(e["other_la"]),
                          "placement": e["placement"], "police_risk": e["police_risk"],
                          "circumstances": e["circumstances"], "found_where": e["found_where"]})
+    db.conn.executemany("insert into sync_assigned (recipient, rhi_id, sent_in) values (?, ?, ?) "
+                        "on conflict (recipient, rhi_id) do update set withdrawn_in = null",
+                        [(target["install_id"], a["rhi_id"], sequence) for a in assignments])
+    # Interviews sent here before but since given to someone else (or removed) are withdrawn.
+    withdrawn = [r["rhi_id"] for r in db.query(
+        "select s.rhi_id from sync_assigned s left join return_home_interviews r on r.rhi_id = s.rhi_id "
+        "where s.recipient = ? and s.withdrawn_in is null "
+        "and (r.id is null or r.assigned_install is not s.recipient)", [target["install_id"]])]
+    db.conn.executemany("update sync_assigned set withdrawn_in = ? where recipient = ? and rhi_id = ?",
+                        [(sequence, target["install_id"], rhi_id) for rhi_id in withdrawn])
     due = list(db.query("select * from sync_receipts_due where sender = ? and sent_in is null order by id",
                         [target["install_id"]]))
     db.execute("update sync_receipts_due set sent_in = ? where sender = ? and sent_in is null",
@@ -499,9 +509,12 @@ def _hub_payload(db, target: dict, sequence: int) -> dict:
     receipt = {"retention_days": int(install(db)["retention_days"] or 0),
                "confirmed": [{"rhi_id": d["rhi_id"], "revision": d["revision"], "digest": d["digest"]}
                              for d in due]}
-    if assignments:
-        return {"kind": "pack", "children": children, "episodes": episodes, "assignments": assignments,
+    if assignments or withdrawn:
+        pack = {"kind": "pack", "children": children, "episodes": episodes, "assignments": assignments,
                 "receipt": receipt}
+        if withdrawn:
+            pack["withdrawn"] = withdrawn
+        return pack
     if due:
         return {"kind": "receipt", "receipt": receipt}
     raise SyncError(f"There is nothing to send to {target['name']}: no interviews are assigned to it and "
@@ -808,11 +821,37 @@ def _apply_pack(db, payload: dict, sender: dict, by) -> dict:
                            [a.get("interviewer_type"), a.get("assigned_to"), me["install_id"], stamp, pk])
         db.conn.executemany("insert or ignore into rhi_episodes (rhi, episode) values (?, ?)",
                             [(pk, episodes[e]) for e in a["episode_ids"]])
+    for rhi_id in payload.get("withdrawn", []):
+        summary["withdrawn"] = summary.get("withdrawn", 0) + _withdraw(db, rhi_id, by)
     receipt = payload.get("receipt")
     if receipt:
         summary["confirmed"] = _apply_receipt(db, receipt)
     summary["removed"] = _purge(db, by=by)
     return summary
+
+
+def _withdraw(db, rhi_id: str, by) -> int:
+    """Remove an interview the hub has given to someone else, if no work on it would be lost."""
+    rhi = rhi_tracking.get_rhi(db, rhi_id)
+    if rhi is None:
+        return 0
+    if rhi["status"] == "signed_off" or rhi["offered_at"] or rhi["outcome"]:
+        # Work was recorded here: it goes to the hub in the next return, never silently dropped.
+        return 0
+    episode_pks = [r["episode"] for r in db.query("select episode from rhi_episodes where rhi = ?", [rhi["id"]])]
+    db.execute("delete from rhi_revisions where rhi = ?", [rhi["id"]])
+    db.execute("delete from return_home_interviews where id = ?", [rhi["id"]])
+    for pk in episode_pks:
+        if not db.execute("select 1 from rhi_episodes where episode = ?", [pk]).fetchone():
+            db.execute("delete from episode_type_changes where episode = ?", [pk])
+            db.execute("delete from episodes where id = ?", [pk])
+    if not db.execute("select 1 from return_home_interviews where child = ?", [rhi["child"]]).fetchone() and \
+            not db.execute("select 1 from episodes where child = ?", [rhi["child"]]).fetchone():
+        db.execute("delete from children where id = ?", [rhi["child"]])
+    db.execute("delete from sync_rhi_state where rhi_id = ?", [rhi_id])
+    audit.record(db, "sync.withdrawn", username=by, object_type="rhi", object_id=rhi_id,
+                 detail="assigned elsewhere by the hub; removed from this install")
+    return 1
 
 
 def _apply_receipt(db, receipt: dict) -> int:

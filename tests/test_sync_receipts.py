@@ -135,3 +135,28 @@ def test_a_file_still_copying_into_the_inbox_is_left_to_finish(hub_db, field_db,
     half.write_bytes(made.path.read_bytes())
     [result] = sync.scan_inbox(hub_db, inbox, settle_seconds=0)
     assert result.ok and (inbox / "processed" / made.path.name).exists()
+
+
+def test_an_interview_given_to_another_install_is_withdrawn_from_the_first(hub_db, field_db, tmp_path):
+    north = connect(tmp_path / "north.db")
+    installs.initialise(north, "field", "Croydon", "North laptop")
+    enrol_both(hub_db, north)
+    setup(hub_db, field_db, tmp_path, episodes=("E-1001", "E-1002"))
+    names = {r["name"] for r in field_db.query("select name from children")}
+    assert names == {"Amira Khan", "Ben Doyle"}
+    # Ben's interview was started at Safe Steps (an offer) before the hub moved both to North.
+    ben = next(field_db.query("select r.rhi_id from return_home_interviews r join children c on c.id = r.child "
+                              "where c.name = 'Ben Doyle'"))["rhi_id"]
+    rhi_tracking.record_offer(field_db, ben, "2026-11-23 12:00", "phone", "Pat Provider")
+    sync.assign_episode(hub_db, "E-1001", "North laptop")
+    sync.assign_episode(hub_db, "E-1002", "North laptop")
+    made = sync.send(hub_db, "Safe Steps", tmp_path / "w")
+    assert made.counts.get("withdrawn") == 2 and made.counts["assignments"] == 0
+    summary = sync.receive(field_db, made.path.read_bytes()).summary
+    assert summary["withdrawn"] == 1
+    assert {r["name"] for r in field_db.query("select name from children")} == {"Ben Doyle"}, \
+        "Amira's details leave Safe Steps; Ben's offer is kept until it reaches the hub"
+    assert not list(field_db.query("select 1 from episodes where episode_id = 'E-1001'"))
+    with_offer = sync.send(field_db, "Missing team", tmp_path / "r")
+    assert with_offer.counts == {"records": 1}
+    north.conn.close()
