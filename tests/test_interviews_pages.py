@@ -399,3 +399,13 @@ def test_a_background_save_after_the_session_locked_is_offered_back(app, users, 
 
 def test_the_practitioners_own_name_is_suggested(worker, rhi):
     assert 'value="Practitioner"' in worker.get(url(rhi, "offer")).get_data(as_text=True)
+
+
+def test_typed_text_is_shown_as_text_never_as_markup(worker, rhi):
+    walk(worker, rhi, {"offer": OFFER, "outcome": {"outcome": "declined"}})
+    saved = worker.post(url(rhi, "not_done"), data={"outcome_reason": "<script>alert(1)</script>\nLine two",
+                                                    "attempts": "One"})
+    assert saved.status_code == 302, _errors(saved)
+    check = worker.get(f"/interviews/{rhi['rhi_id']}/check").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in check
+    assert re.search(r"&lt;script&gt;alert\(1\)&lt;/script&gt;\n\s*Line two", check)
