@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -16,10 +17,10 @@ import time
 import pytest
 
 from interviews_support import make_rhi
-from rhi_desk import accounts, installs, interviews, rhi_tracking
+from rhi_desk import installs, interviews, rhi_tracking
 from rhi_desk.db import connect
 
-from conftest import PASSWORD, add_user, assert_no_axe_violations, browser_sign_in
+from conftest import add_user, assert_no_axe_violations, browser_sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -275,8 +276,9 @@ def _free_port() -> int:
 
 
 def _serve(db_path, port):
-    process = subprocess.Popen([sys.executable, "-m", "rhi_desk", "--db", str(db_path), "serve", "--port",
-                                str(port), "--no-browser"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    command = [shutil.which("rhi-desk")] if shutil.which("rhi-desk") else [sys.executable, "-m", "rhi_desk"]
+    process = subprocess.Popen([*command, "--db", str(db_path), "serve", "--port", str(port), "--no-browser"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(150):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
