@@ -155,6 +155,10 @@ def test_field_workers_send_and_receive_on_their_own_install(field_db, tmp_path)
     assert "Draft answers never leave this laptop" in page or "Enrol the hub" in page
     assert 'href="/sync/"' in page, "the menu offers Send and receive"
     assert client.get("/sync/kept-aside").status_code == 403
+    installs_page = client.get("/sync/installs").get_data(as_text=True)
+    assert "Only this laptop's administrator can enrol" in installs_page
+    ident = keys.identity_json(field_db).encode()
+    assert upload(client, "/sync/installs", "x.json", ident, field="identity_file").status_code == 403
     other = app.test_client()
     sign_in(other, "boss", PASSWORD)
     assert other.get("/sync/").status_code == 403

@@ -205,6 +205,8 @@ def installs():
     db = get_db()
     form = EnrolForm()
     error = None
+    if request.method == "POST":
+        _require_enrolment_rights()
     if form.validate_on_submit():
         try:
             row = keys.enrol(db, form.identity_file.data.read(), by=g.user["username"])
@@ -215,7 +217,15 @@ def installs():
                   f"Enrolled {row['name']}. Fingerprint {row['fingerprint']}.")
             return redirect(url_for("sync.installs"))
     return render_template("sync/installs.html", form=form, error=error, enrolled=keys.list_enrolled(db),
-                           hub=_is_hub(), identity=keys.identity(db))
+                           hub=_is_hub(), identity=keys.identity(db),
+                           may_enrol=_is_hub() or g.user["role"] == "admin")
+
+
+def _require_enrolment_rights() -> None:
+    # Deciding whose files a laptop trusts is for its administrator; on the hub, the missing team too.
+    if not _is_hub() and g.user["role"] != "admin":
+        audit.record(get_db(), "access.refused", username=g.user["username"], detail=request.path)
+        abort(403)
 
 
 @bp.route("/installs/<int:install_pk>/revoke", methods=["GET", "POST"])
@@ -227,6 +237,7 @@ def revoke(install_pk):
     if not rows:
         abort(404)
     target = rows[0]
+    _require_enrolment_rights()
     if request.method == "POST":
         keys.revoke(db, target["name"], by=g.user["username"])
         flash(f"Revoked {target['name']}: files from it will be refused.")
