@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from sync_support import EPISODES, Pair, dump, import_episodes, ok, run
+from sync_support import Pair, dump, import_episodes, ok, run
 
 from rhi_desk.db import connect
 
