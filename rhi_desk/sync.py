@@ -495,11 +495,13 @@ def _hub_payload(db, target: dict, sequence: int) -> dict:
     db.conn.executemany("insert into sync_assigned (recipient, rhi_id, sent_in) values (?, ?, ?) "
                         "on conflict (recipient, rhi_id) do update set withdrawn_in = null",
                         [(target["install_id"], a["rhi_id"], sequence) for a in assignments])
-    # Interviews sent here before but since given to someone else (or removed) are withdrawn.
+    # Interviews sent here before but since given to someone else, removed, or finished at the hub are
+    # withdrawn (the field install keeps any it has recorded work on until that work is back at the hub).
     withdrawn = [r["rhi_id"] for r in db.query(
         "select s.rhi_id from sync_assigned s left join return_home_interviews r on r.rhi_id = s.rhi_id "
         "where s.recipient = ? and s.withdrawn_in is null "
-        "and (r.id is null or r.assigned_install is not s.recipient)", [target["install_id"]])]
+        "and (r.id is null or r.assigned_install is not s.recipient or r.status = 'signed_off')",
+        [target["install_id"]])]
     db.conn.executemany("update sync_assigned set withdrawn_in = ? where recipient = ? and rhi_id = ?",
                         [(sequence, target["install_id"], rhi_id) for rhi_id in withdrawn])
     due = list(db.query("select * from sync_receipts_due where sender = ? and sent_in is null order by id",

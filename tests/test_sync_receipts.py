@@ -160,3 +160,14 @@ def test_an_interview_given_to_another_install_is_withdrawn_from_the_first(hub_d
     with_offer = sync.send(field_db, "Missing team", tmp_path / "r")
     assert with_offer.counts == {"records": 1}
     north.conn.close()
+
+
+def test_an_interview_finished_at_the_hub_is_withdrawn_from_the_laptop(hub_db, field_db, tmp_path):
+    setup(hub_db, field_db, tmp_path)
+    rhi_id = hub_db.execute("select rhi_id from return_home_interviews").fetchone()[0]
+    rhi_tracking.record_offer(hub_db, rhi_id, "2026-11-22 12:00", "in_person", "Mo")
+    rhi_tracking.record_outcome(hub_db, rhi_id, "declined", reason="Did not want to talk")
+    hub_db.execute("update return_home_interviews set status = 'signed_off' where rhi_id = ?", [rhi_id])
+    summary = sync.receive(field_db, sync.send(hub_db, "Safe Steps", tmp_path / "w").path.read_bytes()).summary
+    assert summary["withdrawn"] == 1
+    assert not list(field_db.query("select 1 from children"))
