@@ -390,7 +390,7 @@ def _clock_state(column: str, unusable: str = "0") -> str:
         when "end" is null then 'still_missing'
         when length("end") < 16 or deadline is null then 'not_measurable'
         when {t} is null and {unusable} then 'not_measurable'
-        when {t} is null then case when julianday(:now) > deadline then 'not_yet' else 'pending' end
+        when {t} is null then case when :now_day > deadline then 'not_yet' else 'pending' end
         when julianday({t}) is null then 'not_measurable'
         when length({t}) >= 16 then case when julianday({t}) <= deadline then 'within' else 'late' end
         when julianday({t}) + 1 <= deadline then 'within'
@@ -417,6 +417,7 @@ class Frame:
         months_between(self.first, self.last)
         _fast_reads(self.db)
         params: dict = {"now": self.at.strftime("%Y-%m-%d %H:%M")}
+        params["now_day"] = self.db.execute("select julianday(?)", [params["now"]]).fetchone()[0]
         start_from = None
         if self.lookback_days:
             start_from = (datetime.strptime(self.first + "-01", "%Y-%m-%d")
@@ -437,7 +438,11 @@ class Frame:
                             when r.outcome = 'completed' then r.completed_at end) as first_offer,
                    min(case when r.outcome = 'completed' then r.completed_at end) as first_completed,
                    sum(r.outcome = 'completed' and r.completed_at is null) as completed_without_time,
-                   max(r.id) as latest_rhi
+                   max(r.id) as latest_rhi,
+                   -- The latest RHI's outcome without looking it up again: the largest id * 8 + code
+                   -- belongs to the latest RHI, and its last digit in base 8 is that RHI's outcome.
+                   max(r.id * 8 + case r.outcome when 'declined' then 1 when 'unavailable' then 2
+                                      when 'missing_again' then 3 else 0 end) % 8 as latest_outcome
             from episodes e{_covering_index(self.db) if self.base == "counted" else ""} join children c on c.id = e.child
             left join rhi_episodes re on re.episode = e.id
             left join return_home_interviews r on r.id = re.rhi{rhi}
@@ -449,15 +454,15 @@ class Frame:
         self.db.execute(f"""
             create temp table {name} (episode, child, month, start, "end", lac, placement, age_band, in_range,
                 t, deadline, offered, done, first_offer, first_completed, completed_without_time, latest_rhi,
-                offer_state, completion_state, not_done_reason, primary key (month, child, episode)) without rowid""")
+                latest_outcome, offer_state, completion_state, not_done_reason,
+                primary key (month, child, episode)) without rowid""")
         self.db.execute(f"""
             insert into {name}
             select *, {_clock_state('first_offer')} as offer_state,
                    {_clock_state('first_completed', "completed_without_time > 0")} as completion_state,
                    case when done then null when latest_rhi is null then 'no_rhi'
-                        else coalesce((select r.outcome from return_home_interviews r where r.id = latest_rhi
-                                       and r.outcome in ('declined', 'unavailable', 'missing_again')),
-                                      'awaiting_outcome') end as not_done_reason
+                        when latest_outcome = 1 then 'declined' when latest_outcome = 2 then 'unavailable'
+                        when latest_outcome = 3 then 'missing_again' else 'awaiting_outcome' end as not_done_reason
             from ({inner})""", params)
         if self.lookback_days:
             self.db.execute(f"create index temp.{name}_child on {name} (child, t)")
