@@ -263,6 +263,8 @@ class _Duplicate(Exception):
 class _Plan:
     order: tuple[int, ...]  # file column index for each of COLUMNS
     children: dict  # child_id -> [date_of_birth, first row number]
+    # children added by this import -> (start, looked_after, other_la, placement) of their latest episode
+    fresh: dict = field(default_factory=dict)
 
 
 def _sort(errors: list[RowError]) -> list[RowError]:
@@ -332,7 +334,6 @@ def _run(db, path: Path, result: Preview, *, write: bool, by: str | None = None,
     except OSError:
         errors.append(RowError(None, None, "The file could not be opened", "Check the file still exists and try again"))
         return None
-    state = _Writer(db, result, write, by)
     with raw:
         try:
             try:
@@ -345,6 +346,7 @@ def _run(db, path: Path, result: Preview, *, write: bool, by: str | None = None,
             if names is None:
                 return None
             plan = _Plan(tuple(names.index(c) for c in COLUMNS), {})
+            state = _Writer(db, result, write, by, plan)
             pick = itemgetter(*plan.order)
             width = len(names)
             strip = str.strip
@@ -409,8 +411,8 @@ class _Writer:
     INSERT_LINK = "INSERT INTO rhi_episodes (rhi, episode) VALUES (?, ?)"
     INSERT_CHILD = "INSERT INTO children (id, child_id, date_of_birth, created_at, updated_at) VALUES (?, ?, ?, ?, ?)"
 
-    def __init__(self, db, result: Preview, write: bool, by: str | None):
-        self.db, self.result, self.write, self.by = db, result, write, by
+    def __init__(self, db, result: Preview, write: bool, by: str | None, plan: _Plan):
+        self.db, self.result, self.write, self.by, self.fresh = db, result, write, by, plan.fresh
         self.stamp = now_iso()
         self.max_episode = db.execute("SELECT coalesce(max(id), 0) FROM episodes").fetchone()[0]
         self.any_held = db.execute("SELECT 1 FROM episodes LIMIT 1").fetchone() is not None
@@ -441,6 +443,7 @@ class _Writer:
         for child_id, dob in unknown:
             if child_id not in self.child_pks:
                 self.child_pks[child_id] = self.next_child
+                self.fresh[child_id] = ("", 0, 0, None)
                 fresh.append((self.next_child, child_id, dob, self.stamp, self.stamp))
                 self.next_child += 1
         self.result.new_children += len(fresh)
@@ -450,7 +453,7 @@ class _Writer:
     def add(self, batch: list[tuple]) -> None:
         """Compare one batch of checked rows with the register and (writing) import it."""
         self._children(batch)
-        child_pks, stamp, write = self.child_pks, self.stamp, self.write
+        child_pks, stamp, write, fresh = self.child_pks, self.stamp, self.write, self.fresh
         held = {}
         if self.any_held:
             held = {found[0]: found for found in _in_chunks(self.db, _LOOKUP, [v[0] for v in batch])}
@@ -469,6 +472,9 @@ class _Writer:
                 pk = self.next_episode
                 self.next_episode += 1
                 child = child_pks[values[1]]
+                latest = fresh.get(values[1])
+                if latest is not None and values[4] >= latest[0]:
+                    fresh[values[1]] = (values[4], values[6], values[7], values[8])
                 episodes.append((pk, values[0], child, values[3], values[4], values[5], values[6], values[7],
                                  values[8], stamp, stamp))
                 if values[9] or values[10] or values[11] or values[12]:
@@ -736,23 +742,26 @@ def _update_episode(db, old: tuple, new: tuple, changes: dict, child_pks: dict, 
 
 def _refresh_child_status(db, plan: _Plan, by, file_name) -> None:
     """Set each imported child's looked-after status, placement and OLA flag from their latest episode."""
+    stamp = now_iso()
+    # Children added by this import: their latest episode was noted while importing.
+    db.conn.executemany("UPDATE children SET looked_after = ?, other_la = ?, placement = ? WHERE child_id = ?",
+                        [(la, ola, placement, child_id) for child_id, (_, la, ola, placement) in plan.fresh.items()
+                         if (la, ola, placement) != (0, 0, None)])
     latest = """
-        SELECT c.id, c.child_id, c.looked_after, c.other_la, c.placement, c.created_at, e.looked_after,
-               e.other_la, e.placement
+        SELECT c.id, c.child_id, c.looked_after, c.other_la, c.placement, e.looked_after, e.other_la, e.placement
         FROM children c JOIN episodes e ON e.id = (SELECT id FROM episodes WHERE child = c.id
                                                    ORDER BY start DESC, id DESC LIMIT 1)
         WHERE c.child_id IN"""
-    stamp = now_iso()
+    held = [child_id for child_id in plan.children if child_id not in plan.fresh]
     updates = []
-    for pk, child_id, *values, created_at, la, ola, placement in _in_chunks(db, latest, list(plan.children)):
-        old, new = values, [la, ola, placement]
+    for pk, child_id, *old, la, ola, placement in _in_chunks(db, latest, held):
+        new = [la, ola, placement]
         if old == new:
             continue
         updates.append((la, ola, placement, stamp, pk))
-        if created_at != stamp:  # a child new in this import is covered by the import's own entry
-            audit.record(db, "child.import_update", username=by, object_type="child", object_id=child_id,
-                         detail={"file": file_name, "changes": {
-                             name: [o, n] for name, o, n in zip(("looked_after", "other_la", "placement"), old, new)
-                             if o != n}})
+        audit.record(db, "child.import_update", username=by, object_type="child", object_id=child_id,
+                     detail={"file": file_name, "changes": {
+                         name: [o, n] for name, o, n in zip(("looked_after", "other_la", "placement"), old, new)
+                         if o != n}})
     db.conn.executemany("UPDATE children SET looked_after = ?, other_la = ?, placement = ?, updated_at = ? "
                         "WHERE id = ?", updates)
