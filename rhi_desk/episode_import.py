@@ -253,6 +253,7 @@ _SECONDS = frozenset(f":{s:02d}" for s in range(60))
 _DIGITS = frozenset("0123456789")
 _YES_NO = {"Y": 1, "N": 0}
 _valid_dates: dict[str, bool] = {}
+_known_date = _valid_dates.get  # True for a date already seen valid; the slow path is _is_date
 
 
 class _Duplicate(Exception):
@@ -297,7 +298,8 @@ def _minute(text: str) -> str | None:
             return None
     elif n != 19 or text[10] != "T" or text[16:] not in _SECONDS:
         return None
-    if text[11:16] not in _TIMES or not _is_date(text[:10]):
+    day = text[:10]
+    if text[11:16] not in _TIMES or not (_known_date(day) or _is_date(day)):
         return None
     return text if n == 16 and text[10] == " " else text[:10] + " " + text[11:16]
 
@@ -526,12 +528,12 @@ def _check_row(v: tuple, now: str, today: str) -> list | None:
     episode_id, child_id, dob, kind, start, end, looked_after, other_la, placement, offered, outcome, completed, by = v
     start_m = _minute(start)
     end_m = _minute(end) if end else None
-    if (episode_id and child_id and _is_date(dob) and dob <= today and kind in _TYPES and start_m
+    if (episode_id and child_id and _known_date(dob) and dob <= today and kind in _TYPES and start_m
             and start_m <= now and (not end or (end_m and start_m <= end_m <= now))
             and looked_after in _YES_NO and other_la in _YES_NO and placement in _PLACEMENTS
             and outcome in _OUTCOMES and by in _INTERVIEWERS
-            and (not offered or (_is_date(offered) and offered <= today))
-            and (not completed or (_is_date(completed) and completed <= today and outcome == "completed"))
+            and (not offered or (_known_date(offered) and offered <= today))
+            and (not completed or (_known_date(completed) and completed <= today and outcome == "completed"))
             and not (other_la == "Y" and looked_after == "N")
             and not (placement and looked_after == "N")):
         return None
