@@ -906,7 +906,8 @@ def correct(db: sqlite_utils.Database, rhi_id: str, reason: str, changes: dict, 
     values = facts(rhi)
     answers = answers_of(rhi)
     errors, cleaned = {}, {}
-    for p in visible_pages(rhi):
+    # Every page, not only those asked so far: a corrected answer may call for a new follow-up.
+    for p in PAGES.values():
         touched = [q for q in p.questions if q.key in changes or any(n.startswith(q.key + "-") for n in changes)
                    or (q.kind == "actions" and any(n.startswith("action-") for n in changes))]
         for q in touched:
@@ -917,6 +918,11 @@ def correct(db: sqlite_utils.Database, rhi_id: str, reason: str, changes: dict, 
                 cleaned[q.key] = clean_question(q, changes)
             except ValueError as exc:
                 errors[q.key] = str(exc)
+    # Follow-up answers count only where the corrected answers call for them.
+    asked = {q.key for p in visible_pages(dict(rhi, answers=json.dumps(dict(answers, **cleaned))))
+             for q in p.questions}
+    errors = {k: v for k, v in errors.items() if k in asked or k in COLUMN_KEYS or k == "outcome"}
+    cleaned = {k: v for k, v in cleaned.items() if k in asked}
     if errors:
         raise InterviewError(next(iter(errors.values())), errors)
     changed = {k: v for k, v in cleaned.items() if values.get(k) != v}
@@ -928,7 +934,7 @@ def correct(db: sqlite_utils.Database, rhi_id: str, reason: str, changes: dict, 
     keep = {q.key for p in visible_pages(new_rhi) for q in p.questions if q.key not in COLUMN_KEYS}
     missing = check_answers(new_rhi).missing
     if missing:
-        raise InterviewError(f"The correction leaves '{missing[0].title}' unanswered; answer it too",
+        raise InterviewError(f"Answer '{missing[0].title}' as well",
                              {missing[0].questions[0].key: f"Answer '{missing[0].title}' as well"})
     answers = {k: v for k, v in answers.items() if k in keep}
     stamp = now_iso()
@@ -943,6 +949,12 @@ def correct(db: sqlite_utils.Database, rhi_id: str, reason: str, changes: dict, 
                      detail={"revision": rhi["revision"] + 1, "reason": reason.strip(),
                              "changed": sorted(changed)})
     return rhi_tracking.get_rhi(db, rhi_id)
+
+
+def follow_up_pages(slug: str) -> list[Page]:
+    """Pages asked only because of an answer on page ``slug`` (corrected together with it)."""
+    keys = {q.key for q in page(slug).questions}
+    return [p for p in PAGES.values() if p.show_if and p.show_if[0] in keys]
 
 
 @dataclass

@@ -409,3 +409,17 @@ def test_typed_text_is_shown_as_text_never_as_markup(worker, rhi):
     check = worker.get(f"/interviews/{rhi['rhi_id']}/check").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in check
     assert re.search(r"&lt;script&gt;alert\(1\)&lt;/script&gt;\n\s*Line two", check)
+
+
+def test_a_correction_asks_for_the_follow_up_it_calls_for(worker, rhi, hub_db):
+    walk(worker, rhi, COMPLETED)
+    worker.post(f"/interviews/{rhi['rhi_id']}/sign-off", data={"declaration": "yes"})
+    correct = f"/interviews/{rhi['rhi_id']}/correct/police"
+    assert "What did the police do?" in worker.get(correct).get_data(as_text=True)
+    response = worker.post(correct, data={"police_involved": "yes", "police_details": "", "reason": "Police came"})
+    assert _errors(response) == ["Enter what the police did"]
+    response = worker.post(correct, data={"police_involved": "yes", "police_details": "Brought home by PC Lee",
+                                          "reason": "Police came"})
+    assert response.status_code == 302
+    answers = json.loads(reload(hub_db, rhi)["answers"])
+    assert (answers["police_involved"], answers["police_details"]) == ("yes", "Brought home by PC Lee")

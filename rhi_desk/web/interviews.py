@@ -290,6 +290,7 @@ def correct(rhi_id, slug):
             or not interviews.is_visible(rhi, slug):
         abort(404)
     page = interviews.PAGES[slug]
+    pages = [page, *interviews.follow_up_pages(slug)]
     errors, values, reason = {}, None, ""
     if request.method == "POST":
         fields = _fields()
@@ -309,6 +310,9 @@ def correct(rhi_id, slug):
     else:
         _audit_view(rhi, f"correct {slug}")
     if values is None:
-        values = interviews.form_values(db, rhi, slug)
-    return render_template("interviews/correct.html", page=page, values=values, errors=errors, reason=reason,
+        values = {}
+        for shown in pages:
+            values.update(interviews.form_values(db, rhi, shown.slug))
+    return render_template("interviews/correct.html", page=page, pages=pages, values=values, errors=errors,
+                           reason=reason,
                            form={"errors": bool(errors)}, helpers=interviews, **_context(rhi))
