@@ -868,7 +868,8 @@ def sign_off(db: sqlite_utils.Database, rhi_id: str, *, by: str, declaration: bo
     rhi = _require(db, rhi_id)
     _refuse_if_signed_off(rhi)
     if not declaration or declaration in ("", "0", "no", "false"):
-        raise InterviewError("Confirm the declaration to sign off", {"declaration": "Confirm the declaration to sign off"})
+        message = "Confirm the declaration to sign off"
+        raise InterviewError(message, {"declaration": message})
     summary = check_answers(rhi)
     if summary.missing:
         first = summary.missing[0]
@@ -902,7 +903,8 @@ def correct(db: sqlite_utils.Database, rhi_id: str, reason: str, changes: dict, 
     if rhi["status"] != "signed_off":
         raise InterviewError("Only a signed-off interview is corrected; change the answers directly instead")
     if not (reason or "").strip():
-        raise InterviewError("Enter why you are making this correction", {"reason": "Enter why you are making this correction"})
+        message = "Enter why you are making this correction"
+        raise InterviewError(message, {"reason": message})
     values = facts(rhi)
     answers = answers_of(rhi)
     errors, cleaned = {}, {}
