@@ -902,9 +902,6 @@ def correct(db: sqlite_utils.Database, rhi_id: str, reason: str, changes: dict, 
     rhi = _require(db, rhi_id)
     if rhi["status"] != "signed_off":
         raise InterviewError("Only a signed-off interview is corrected; change the answers directly instead")
-    if not (reason or "").strip():
-        message = "Enter why you are making this correction"
-        raise InterviewError(message, {"reason": message})
     values = facts(rhi)
     answers = answers_of(rhi)
     errors, cleaned = {}, {}
@@ -925,6 +922,8 @@ def correct(db: sqlite_utils.Database, rhi_id: str, reason: str, changes: dict, 
              for q in p.questions}
     errors = {k: v for k, v in errors.items() if k in asked or k in COLUMN_KEYS or k == "outcome"}
     cleaned = {k: v for k, v in cleaned.items() if k in asked}
+    if not (reason or "").strip():
+        errors["reason"] = "Enter why you are making this correction"
     if errors:
         raise InterviewError(next(iter(errors.values())), errors)
     changed = {k: v for k, v in cleaned.items() if values.get(k) != v}
