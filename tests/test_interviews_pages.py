@@ -111,6 +111,11 @@ def test_a_whole_interview_page_by_page_then_sign_off(worker, rhi, hub_db):
     assert answers["held_at"] == "2026-03-03 15:30" and answers["seen_alone"] == "yes"
     record = worker.get(response.location).get_data(as_text=True)
     assert "read-only" in record and "Signed off by practitioner" in record
+    report = worker.get(f"/interviews/{rhi['rhi_id']}/report").get_data(as_text=True)
+    episode = rhi_tracking.episodes_of(hub_db, saved["id"])[0]["episode_id"]
+    for shown in ("Jamie Test", "1 May 2010", episode, "2 March 2026, 9:30am", "Strategy meeting",
+                  "Police intelligence form", "Signed off by", "print-report"):
+        assert shown in report, shown
 
 
 def test_errors_are_summarised_with_error_in_the_title(worker, rhi):
