@@ -729,6 +729,9 @@ def drill(db: sqlite_utils.Database, metric: str, first: str, last: str, filters
     if spec.keys is not None and key not in spec.keys:
         raise KPIError("Choose a row of the table to see the records behind it")
     months = months_between(first, last)
+    if spec.base != "counted":
+        # Away and OLA episodes are counted under the LAC and age filters only (as in the table).
+        filters = Filters(lac=filters.lac, age_band=filters.age_band)
     params: dict = {"key": key}
     condition = spec.condition
     prefix = ""

@@ -311,3 +311,29 @@ def test_bad_months_are_refused_with_a_sentence(hub_db):
         kpi.monthly_table(hub_db, "April", "2017-05")
     with pytest.raises(kpi.KPIError, match="must not be after"):
         kpi.monthly_table(hub_db, "2017-06", "2017-05")
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(raw_episodes=st.lists(episode_strategy, min_size=5, max_size=30), raw_rhis=st.lists(rhi_strategy, max_size=20),
+       filters=filters_strategy)
+def test_wider_figures_agree_with_the_table_and_their_drill_downs(hub_db, raw_episodes, raw_rhis, filters):
+    load(hub_db, raw_episodes, raw_rhis)
+    wider = kpi.beyond_the_seed(hub_db, MONTHS[0], MONTHS[-1], filters, at=datetime(2017, 8, 1))
+    table = kpi.monthly_table(hub_db, MONTHS[0], MONTHS[-1], filters)
+    assert wider["table"] == table
+    for month, row in zip(MONTHS, table):
+        # Every counted episode is in exactly one timeliness state and one age band.
+        assert sum(wider["timeliness"]["offer"]["counts"][s][month] for s in kpi.TIMELINESS_STATES) == row["episodes"]
+        assert sum(wider["age_bands"]["episodes"][b][month] for b in kpi.AGE_BANDS) == row["episodes"]
+        assert (sum(wider["not_done"]["counts"][r][month] for r in kpi.NOT_DONE_REASONS)
+                == row["episodes"] - row["episodes_rhi_done"])
+        assert sum(wider["placement"]["episodes"][p][month] for p in kpi.PLACEMENTS) == row["lac_episodes"]
+        for state in kpi.TIMELINESS_STATES:
+            listed = kpi.drill(hub_db, "offer_state", month, month, filters, key=state, at=datetime(2017, 8, 1))
+            assert listed.count == wider["timeliness"]["offer"]["counts"][state][month]
+        for band in kpi.AGE_BANDS:
+            assert kpi.drill(hub_db, "age_children", month, month, filters, key=band).count == \
+                wider["age_bands"]["children"][band][month]
+        assert kpi.drill(hub_db, "repeat_children", month, month, filters).count == wider["repeat"]["children"][month]
+        assert kpi.drill(hub_db, "away_episodes", month, month, filters).count == \
+            wider["away_ola"]["away"]["episodes"][month]
