@@ -464,36 +464,50 @@ class _Writer:
                 self.db.conn.executemany("INSERT INTO temp.episode_import_held VALUES (?)",
                                          [(v[0],) for v in batch if v[0] in held])
         episodes, rhis, links = [], [], []
+        next_episode, next_rhi, new = self.next_episode, self.next_rhi, 0
+        yes_no = _YES_NO
         for values in batch:
-            old = held.get(values[0])
-            values = _normalise(values)
+            old = held.get(values[0]) if held else None
             if old is None:
-                self.new += 1
+                new += 1
                 if not write:
                     continue
-                pk = self.next_episode
-                self.next_episode += 1
-                child = child_pks[values[1]]
-                latest = fresh.get(values[1])
-                if latest is not None and values[4] >= latest[0]:
-                    fresh[values[1]] = (values[4], values[6], values[7], values[8])
-                episodes.append((pk, values[0], child, values[3], values[4], values[5], values[6], values[7],
-                                 values[8], stamp, stamp))
-                if values[9] or values[10] or values[11] or values[12]:
-                    rhis.append((self.next_rhi, RHI_ID_PREFIX + values[0], child, values[12],
-                                 values[9] and values[9] + " 00:00", values[10],
-                                 values[11] and values[11] + " 00:00", stamp, stamp))
-                    links.append((self.next_rhi, pk))
-                    self.next_rhi += 1
+                # The hot path (every row of a first import), kept inline: see _normalise.
+                episode_id, child_id, _, kind, start, end, la, ola, placement, offered, outcome, completed, by = values
+                if len(start) != 16 or start[10] != " ":
+                    start = start[:10] + " " + start[11:16]
+                if not end:
+                    end = None
+                elif len(end) != 16 or end[10] != " ":
+                    end = end[:10] + " " + end[11:16]
+                la, ola, placement = yes_no[la], yes_no[ola], placement or None
+                child = child_pks[child_id]
+                latest = fresh.get(child_id)
+                if latest is not None and start >= latest[0]:
+                    fresh[child_id] = (start, la, ola, placement)
+                episodes.append((next_episode, episode_id, child, kind, start, end, la, ola, placement, stamp, stamp))
+                if offered or outcome or completed or by:
+                    rhis.append((next_rhi, RHI_ID_PREFIX + episode_id, child, by or None,
+                                 offered + " 00:00" if offered else None, outcome or None,
+                                 completed + " 00:00" if completed else None, stamp, stamp))
+                    links.append((next_rhi, next_episode))
+                    next_rhi += 1
+                next_episode += 1
                 continue
+            values = _normalise(values)
             if write and old[1] > self.max_episode:
                 raise _Duplicate(values[0])  # added earlier in this same import
             changes = _changes(old, values)
             if changes:
                 self.changed += 1
                 if write:
+                    rhi_pk = None
+                    if "rhi" in changes and old[9] is None:  # the held episode gains an RHI
+                        rhi_pk, next_rhi = next_rhi, next_rhi + 1
                     _update_episode(self.db, old, values, changes, child_pks, self.by, stamp,
-                                    self.result.file_name)
+                                    self.result.file_name, rhi_pk)
+        self.next_episode, self.next_rhi = next_episode, next_rhi
+        self.new += new
         if episodes:
             executemany = self.db.conn.executemany
             executemany(self.INSERT_EPISODE, episodes)
@@ -709,7 +723,8 @@ def _changes(old: tuple, new: tuple) -> dict:
     return changes
 
 
-def _update_episode(db, old: tuple, new: tuple, changes: dict, child_pks: dict, by, stamp, file_name) -> None:
+def _update_episode(db, old: tuple, new: tuple, changes: dict, child_pks: dict, by, stamp, file_name,
+                    new_rhi_pk: int | None = None) -> None:
     """Apply one changed row to a held episode and its imported RHI, and audit old → new."""
     pk, child = old[1], child_pks[new[1]]
     if any(name in changes for name, _, _ in _EPISODE_FIELDS):
@@ -721,12 +736,11 @@ def _update_episode(db, old: tuple, new: tuple, changes: dict, child_pks: dict, 
                        "VALUES (?, ?, ?, ?, ?)", [pk, old[3], new[3], stamp, by or "import"])
     rhi_pk = old[9]
     if "rhi" in changes and rhi_pk is None:
-        db.execute("INSERT INTO return_home_interviews (rhi_id, child, interviewer_type, offered_at, outcome, "
-                   "completed_at, origin, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'import', ?, ?)",
-                   [RHI_ID_PREFIX + new[0], child, new[12], new[9] and new[9] + " 00:00", new[10],
+        rhi_pk = new_rhi_pk  # given by the writer, which numbers this import's new RHIs
+        db.execute("INSERT INTO return_home_interviews (id, rhi_id, child, interviewer_type, offered_at, outcome, "
+                   "completed_at, origin, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'import', ?, ?)",
+                   [rhi_pk, RHI_ID_PREFIX + new[0], child, new[12], new[9] and new[9] + " 00:00", new[10],
                     new[11] and new[11] + " 00:00", stamp, stamp])
-        rhi_pk = db.execute("SELECT id FROM return_home_interviews WHERE rhi_id = ?",
-                            [RHI_ID_PREFIX + new[0]]).fetchone()[0]
         db.execute("INSERT OR IGNORE INTO rhi_episodes (rhi, episode) VALUES (?, ?)", [rhi_pk, pk])
     elif "rhi" in changes:
         db.execute("UPDATE return_home_interviews SET offered_at = NULL, outcome = NULL, completed_at = NULL, "

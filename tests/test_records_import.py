@@ -254,3 +254,15 @@ def test_large_import_rebuilds_indexes_and_reports_progress(hub_db, tmp_path):
     assert {"episodes_child_start", "episodes_start", "rhi_child", "rhi_episodes_episode"} <= indexes
     assert hub_db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert hub_db.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_known_episode_gaining_an_rhi_alongside_new_episodes_with_rhis(hub_db, tmp_path):
+    import_episodes(hub_db, write_register(tmp_path / "v1.csv", [row("E1"), row("E2", "C2")]))
+    rows = [row("E1", rhi_offered_on="2017-05-02"), row("E2", "C2"),
+            row("E3", "C3", rhi_offered_on="2017-05-03"), row("E4", "C4", rhi_outcome="declined")]
+    result = import_episodes(hub_db, write_register(tmp_path / "v2.csv", rows))
+    assert (result.new_episodes, result.changed_episodes, result.unchanged_episodes) == (2, 1, 1)
+    linked = hub_db.execute("select r.rhi_id, e.episode_id from return_home_interviews r join rhi_episodes re "
+                            "on re.rhi = r.id join episodes e on e.id = re.episode order by 1").fetchall()
+    assert linked == [("import-E1", "E1"), ("import-E3", "E3"), ("import-E4", "E4")]
+    assert import_episodes(hub_db, tmp_path / "v2.csv").nothing_changed
