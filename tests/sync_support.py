@@ -43,11 +43,11 @@ def write_register(path: Path, rows=EPISODES) -> Path:
     return path
 
 
-def import_episodes(hub_path: Path, tmp_path: Path, rows=EPISODES) -> str:
-    """Load ``rows`` into the hub: through ``rhi-desk import-episodes`` if it exists, else directly."""
+def import_episodes(hub_path: Path, tmp_path: Path, rows=EPISODES, *, via_command: bool = False) -> str:
+    """Load ``rows`` into the hub: directly, or (``via_command``) through ``rhi-desk import-episodes``."""
     from rhi_desk.cli import cli
 
-    if "import-episodes" in cli.commands:
+    if via_command and "import-episodes" in cli.commands:
         result = run(hub_path, "import-episodes", write_register(tmp_path / "register.csv", rows))
         assert result.exit_code == 0, result.output
         how = "command"

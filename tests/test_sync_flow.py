@@ -52,7 +52,7 @@ def _kpi_done(path):
 
 def test_assignments_travel_out_interviews_come_back_and_the_field_keeps_only_a_stub(tmp_path):
     pair = Pair(tmp_path)
-    import_episodes(pair.hub, tmp_path)
+    assert import_episodes(pair.hub, tmp_path, via_command=True) == "command"
     ok(run(pair.hub, "assign", "--episode", "E-1001", "--to", "Safe Steps"))
     ok(run(pair.hub, "assign", "--episode", "E-1002", "--to", "Safe Steps"))
 
