@@ -85,6 +85,7 @@ def test_assign_make_a_pack_and_import_the_return(signed_in, enrolled, tmp_path)
     tampered[-10] ^= 0xFF
     refused = upload(client, "/sync/receive", made.path.name, bytes(tampered)).get_data(as_text=True)
     assert "The file was not imported" in refused and "has been changed since Safe Steps made it" in refused
+    assert "<title>Error: Send and receive" in refused
 
     page = upload(client, "/sync/receive", made.path.name, data).get_data(as_text=True)
     assert "Imported file 1 from Safe Steps" in page
