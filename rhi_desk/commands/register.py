@@ -1,6 +1,7 @@
 """Register commands on the hub: import episode history, check data quality, and the DfE/Ofsted exports."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -41,11 +42,16 @@ def add_to(cli):
                        f"{preview.changed_episodes:,} changed, {preview.unchanged_episodes:,} unchanged; "
                        f"{preview.new_children:,} new children. Nothing was changed (dry run).")
             return
+        progress = _progress_line() if sys.stderr.isatty() else None
         try:
-            result = episode_import.import_episodes(db, csv_file, by="command line")
+            result = episode_import.import_episodes(db, csv_file, by="command line", progress=progress)
         except episode_import.ImportRefused as exc:
+            if progress:
+                click.echo(err=True)
             _print_errors(exc.errors)
             raise click.ClickException(str(exc)) from None
+        if progress:
+            click.echo(err=True)
         click.echo(result.summary())
 
     @cli.command("check", with_appcontext=False)
@@ -91,6 +97,13 @@ def add_to(cli):
         except ssda903.ExportError as exc:
             raise click.ClickException(str(exc)) from None
         click.echo(f"Wrote {count:,} child{'ren' if count != 1 else ''} to {out}.")
+
+
+def _progress_line():
+    """A one-line progress report for a terminal (large files take a minute)."""
+    def report(phase: str, fraction: float) -> None:
+        click.echo(f"\r{phase}: {int(fraction * 100)}%".ljust(60), nl=False, err=True)
+    return report
 
 
 def _print_errors(errors) -> None:
