@@ -449,15 +449,8 @@ class Frame:
             where {where}
             group by e.start, e.child, e.looked_after, e.id{" having count(r.id) > 0" if rhi else ""}"""
         name = self.table.split('.')[1]
-        # Kept in (month, child) order, so every count by month and by child reads it straight
-        # through instead of sorting it again.
         self.db.execute(f"""
-            create temp table {name} (episode, child, month, start, "end", lac, placement, age_band, in_range,
-                t, deadline, offered, done, first_offer, first_completed, completed_without_time, latest_rhi,
-                latest_outcome, offer_state, completion_state, not_done_reason,
-                primary key (month, child, episode)) without rowid""")
-        self.db.execute(f"""
-            insert into {name}
+            create temp table {name} as
             select *, {_clock_state('first_offer')} as offer_state,
                    {_clock_state('first_completed', "completed_without_time > 0")} as completion_state,
                    case when done then null when latest_rhi is null then 'no_rhi'
@@ -532,7 +525,7 @@ def _episode_counts(frame: Frame, months: list[str]) -> dict:
 
 
 def _children_counts(frame: Frame, months: list[str]) -> tuple[list[dict], dict]:
-    """The seed table and children by age band, from one pass over the frame's (month, child) order."""
+    """The seed table and children by age band, from one pass over the frame grouped by month and child."""
     bands = ", ".join(f"max(age_band = '{band}') as \"b.{band}\"" for band in AGE_BANDS)
     band_sums = ", ".join(f"sum(\"b.{band}\") as \"b.{band}\"" for band in AGE_BANDS)
     rows = frame.query(f"""
@@ -605,7 +598,8 @@ def _repeat(frame: Frame, months: list[str]) -> dict:
 def _interviewers(frame: Frame) -> dict:
     params: dict = {}
     cover = ("{frame} f join rhi_episodes re on re.episode = f.episode "
-             "join return_home_interviews r on r.id = re.rhi where 1" + _rhi_condition(frame.filters, params))
+             "join return_home_interviews r on r.id = re.rhi where f.latest_rhi is not null"
+             + _rhi_condition(frame.filters, params))
     by_type = frame.query(f"""
         select coalesce(r.interviewer_type, 'unknown') as interviewer_type, count(distinct r.id) as interviews,
                count(distinct case when r.offered_at is not null or r.outcome = 'completed' then r.id end) as offered,
