@@ -342,15 +342,6 @@ def _month_row(month: str, counts: dict) -> dict:
     return row
 
 
-def totals(rows: list[dict]) -> dict:
-    """Episode totals over the months (children are not added up: one child can be in two months)."""
-    total = {key: sum(r[key] for r in rows) for key in ("episodes", "episodes_rhi_done", "lac_episodes",
-                                                          "lac_episodes_rhi_done")}
-    total["rhi_done_rate_episodes"] = rate(total["episodes_rhi_done"], total["episodes"])
-    total["lac_rhi_done_rate_episodes"] = rate(total["lac_episodes_rhi_done"], total["lac_episodes"])
-    return total
-
-
 def csv_rows(rows: list[dict]) -> list[list[str]]:
     """The table as CSV rows: the header of :data:`CSV_COLUMNS`, then one row per month."""
     out = [list(CSV_COLUMNS)]
@@ -469,14 +460,6 @@ class Frame:
         view = f"(select * from {self.table} where in_range)"
         sql = sql.replace("{frame}", view).replace("{all}", self.table)
         return list(self.db.query(sql, params or {}))
-
-
-def _by_month(rows: list[dict], key: str, months: list[str], keys: list[str], value: str = "n") -> dict:
-    """{key: {month: value}} with zeros filled in, plus a 'total' column."""
-    table = {k: {m: 0 for m in months} for k in keys}
-    for row in rows:
-        table.setdefault(row[key], {m: 0 for m in months})[row["month"]] = row[value]
-    return table
 
 
 def beyond_the_seed(db: sqlite_utils.Database, first: str, last: str, filters: Filters = NO_FILTERS,
