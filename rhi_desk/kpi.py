@@ -282,13 +282,6 @@ def _where(base: str, first: str, last: str, filters: Filters, params: dict,
     return " and ".join(clauses), needs_child
 
 
-def _covering_index(db) -> str:
-    # The planner sometimes prefers episodes_start; the covering index answers the seed table
-    # from the index alone (measured in build/bench_kpi.py), so name it when it exists.
-    names = {row["name"] for row in db.query("select name from pragma_index_list('episodes')")}
-    return " indexed by episodes_kpi" if "episodes_kpi" in names else ""
-
-
 # ---------------------------------------------------------------------------------------------
 # The seed table
 
@@ -304,7 +297,6 @@ def monthly_table(db: sqlite_utils.Database, first: str, last: str,
     params: dict = {}
     where, needs_child = _where("counted", first, last, filters, params, rhi_filter=False)
     join = " join children c on c.id = e.child" if needs_child else ""
-    index = _covering_index(db) if not filters.lac or filters.lac in ("lac", "not_lac") else ""
     # One probe per episode gives 0 (no offer), 1 (offered) or 2 (done; a completed RHI is also
     # offered); NULL when no RHI covers it. MATERIALIZED keeps SQLite from re-running the probe
     # for every aggregate that reads it.
@@ -314,7 +306,7 @@ def monthly_table(db: sqlite_utils.Database, first: str, last: str,
                    (select max(case when {DONE} then 2 when {OFFERED} then 1 else 0 end)
                     from rhi_episodes re join return_home_interviews r on r.id = re.rhi
                     where re.episode = e.id{_rhi_condition(filters, params)}) as code
-            from episodes e{index}{join}
+            from episodes e{join}
             where {where}
         ),
         per_child as (
@@ -417,8 +409,8 @@ class Frame:
         rhi = _rhi_condition(self.filters, params)
         params["start_from_real"] = f"{self.first}-01"
         # One pass over the records: each episode joined to every RHI covering it, folded back to
-        # one row per episode. Grouping by the covering index's own order (start, child,
-        # looked_after, id) lets SQLite fold as it reads, without sorting.
+        # one row per episode. Grouping by (start, id), the order episodes_start reads them in,
+        # lets SQLite fold as it reads instead of sorting first.
         inner = f"""
             select e.id as episode, e.child, substr(e.start, 1, 7) as month, e.start, e."end",
                    e.looked_after as lac, e.placement, {_age_sql()} as age_band, e.start >= :start_from_real as in_range,
@@ -434,11 +426,11 @@ class Frame:
                    -- belongs to the latest RHI, and its last digit in base 8 is that RHI's outcome.
                    max(r.id * 8 + case r.outcome when 'declined' then 1 when 'unavailable' then 2
                                       when 'missing_again' then 3 else 0 end) % 8 as latest_outcome
-            from episodes e{_covering_index(self.db) if self.base == "counted" else ""} join children c on c.id = e.child
+            from episodes e join children c on c.id = e.child
             left join rhi_episodes re on re.episode = e.id
             left join return_home_interviews r on r.id = re.rhi{rhi}
             where {where}
-            group by e.start, e.child, e.looked_after, e.id{" having count(r.id) > 0" if rhi else ""}"""
+            group by e.start, e.id{" having count(r.id) > 0" if rhi else ""}"""
         name = self.table.split('.')[1]
         self.db.execute(f"""
             create temp table {name} as
