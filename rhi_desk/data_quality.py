@@ -146,12 +146,12 @@ def _overlaps(db) -> list[Issue]:
     sql = """
         WITH ordered AS (
             SELECT e.child, e.episode_id, e.start, e."end",
-                   max(coalesce(e."end", '9999-12-31 23:59')) OVER w AS latest_end,
-                   lag(e.episode_id) OVER (PARTITION BY e.child ORDER BY e.start, e.id) AS previous_id,
-                   lag(e."end") OVER (PARTITION BY e.child ORDER BY e.start, e.id) AS previous_end
+                   max(coalesce(e."end", '9999-12-31 23:59'))
+                       OVER (by_start ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS latest_end,
+                   lag(e.episode_id) OVER by_start AS previous_id,
+                   lag(e."end") OVER by_start AS previous_end
             FROM episodes e
-            WINDOW w AS (PARTITION BY e.child ORDER BY e.start, e.id
-                         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+            WINDOW by_start AS (PARTITION BY e.child ORDER BY e.start, e.id)
         )
         SELECT c.child_id, o.episode_id, o.start, o."end", o.latest_end, o.previous_id, o.previous_end
         FROM ordered o JOIN children c ON c.id = o.child
