@@ -29,6 +29,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -252,6 +253,9 @@ _TIMES = frozenset(f"{h:02d}:{m:02d}" for h in range(24) for m in range(60))
 _SECONDS = frozenset(f":{s:02d}" for s in range(60))
 _DIGITS = frozenset("0123456789")
 _YES_NO = {"Y": 1, "N": 0}
+# Ids appear in the app's addresses (/children/<id>, /episodes/<id>): the same rule as the register's forms.
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}").fullmatch
+ID_FIX = "Use up to 40 letters, numbers, dots, dashes and underscores, starting with a letter or number"
 _valid_dates: dict[str, bool] = {}
 _known_date = _valid_dates.get  # True for a date already seen valid; the slow path is _is_date
 
@@ -374,6 +378,9 @@ def _run(db, path: Path, result: Preview, *, write: bool, by: str | None = None,
                     seen = children.get(child_id)
                     if seen is None:
                         children[child_id] = [dob, number]
+                        if not _ID(child_id):
+                            problems = (problems or []) + [(
+                                "child_id", f"{child_id!r} cannot be used as a child id", ID_FIX)]
                     elif seen[0] != dob:
                         problems = (problems or []) + [(
                             "date_of_birth", f"The date of birth {dob} for child {child_id} differs from row "
@@ -542,7 +549,7 @@ def _check_row(v: tuple, now: str, today: str) -> list | None:
     episode_id, child_id, dob, kind, start, end, looked_after, other_la, placement, offered, outcome, completed, by = v
     start_m = _minute(start)
     end_m = _minute(end) if end else None
-    if (episode_id and child_id and _known_date(dob) and dob <= today and kind in _TYPES and start_m
+    if (_ID(episode_id) and child_id and _known_date(dob) and dob <= today and kind in _TYPES and start_m
             and start_m <= now and (not end or (end_m and start_m <= end_m <= now))
             and looked_after in _YES_NO and other_la in _YES_NO and placement in _PLACEMENTS
             and outcome in _OUTCOMES and by in _INTERVIEWERS
@@ -554,6 +561,8 @@ def _check_row(v: tuple, now: str, today: str) -> list | None:
     p = []
     if not episode_id:
         p.append(("episode_id", "The episode id is blank", "Enter the council's id for the episode"))
+    elif not _ID(episode_id):
+        p.append(("episode_id", f"{episode_id!r} cannot be used as an episode id", ID_FIX))
     if not child_id:
         p.append(("child_id", "The child id is blank", "Enter the council's id for the child"))
     if not dob:

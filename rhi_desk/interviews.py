@@ -1021,7 +1021,10 @@ def my_interviews(db: sqlite_utils.Database, user: dict, install: dict | None) -
         where.append(f"lower(r.assigned_to) in ({','.join('?' * len(names))})")
         params += [n.lower() for n in names]
     elif hub:
-        where.append("r.status != 'signed_off'")
+        # The missing team's own interviews and any in progress: never the whole register's open RHIs,
+        # which on a hub with years of imported history run to hundreds of thousands.
+        where.append("r.status != 'signed_off' and (r.status = 'draft' or lower(r.assigned_to) in (?, ?))")
+        params += [user["username"].lower(), (user.get("display_name") or user["username"]).lower()]
     sql = ("select r.*, c.child_id as child_ref, c.name as child_name, c.date_of_birth as child_dob "
            "from return_home_interviews r join children c on c.id = r.child")
     if where:
@@ -1098,10 +1101,13 @@ def complete_with_made_up_answers(db: sqlite_utils.Database, rhi_id: str, *, by:
     offered = min(datetime.fromisoformat(returned) + timedelta(hours=2), moment)
     held = min(later, moment)
     offered_at = rhi["offered_at"] or offered.strftime("%Y-%m-%d %H:%M")
+    if episodes:  # an imported offer holds the day only (00:00), which may fall before the child went missing
+        offered_at = max(offered_at, min(e["start"] for e in episodes))
     held_at = max(held.strftime("%Y-%m-%d %H:%M"), offered_at[:16])
     with write_transaction(db):
-        if not rhi["offered_at"]:
-            rhi_tracking.record_offer(db, rhi_id, offered_at, "phone", "Demo worker", by=by)
+        if not (rhi["offered_at"] and rhi["offered_how"] and rhi["offered_by"]):
+            rhi_tracking.record_offer(db, rhi_id, offered_at, rhi["offered_how"] or "phone",
+                                      rhi["offered_by"] or "Demo worker", by=by)
         completed = rhi["outcome"] in (None, "completed")
         answers = answers_of(rhi)
         if completed:

@@ -67,6 +67,9 @@ class Clock:
 
 def _hours_text(hours: float) -> str:
     whole = int(hours)
+    if whole >= 72:  # long overdue reads in days: "5 days 13 hours", not "133 hours"
+        days, rest = divmod(whole, 24)
+        return f"{days} days" + (f" {rest} hour{'s' if rest != 1 else ''}" if rest else "")
     minutes = int(round((hours - whole) * 60))
     if minutes == 60:
         whole, minutes = whole + 1, 0

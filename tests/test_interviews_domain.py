@@ -92,3 +92,12 @@ def test_a_correction_that_calls_for_a_follow_up_needs_it_answered(hub_db):
     assert "police" in str(problem.value).lower()
     interviews.correct(hub_db, rhi["rhi_id"], "Police were there",
                        {"police_involved": "yes", "police_details": "Brought home by PC Lee"}, by="sam")
+
+
+def test_made_up_answers_sign_off_an_rhi_whose_offer_came_from_an_import(hub_db):
+    """The demo's 'complete assigned' works on imported history, whose offer holds only the day."""
+    rhi = make_rhi(hub_db)  # went missing 2026-03-01 18:00
+    hub_db.execute("update return_home_interviews set offered_at = '2026-03-01 00:00' where id = ?", [rhi["id"]])
+    done = interviews.complete_with_made_up_answers(hub_db, rhi["rhi_id"], by="demo")
+    assert done["status"] == "signed_off" and done["outcome"] == "completed"
+    assert done["offered_at"] >= "2026-03-01 18:00" and done["offered_how"] and done["offered_by"]

@@ -131,7 +131,11 @@ def test_date_of_birth_corrected_for_a_known_child_is_audited(hub_db, tmp_path):
 
 BAD_VALUES = [
     ("episode_id", "", "blank"),
+    ("episode_id", "E/3", "cannot be used as an episode id"),  # ids appear in the app's addresses
+    ("episode_id", "E 3", "cannot be used as an episode id"),
     ("child_id", "", "blank"),
+    ("child_id", "C/9", "cannot be used as a child id"),
+    ("child_id", "C?9", "cannot be used as a child id"),
     ("date_of_birth", "", "blank"),
     ("date_of_birth", "04/03/2005", "not a date"),
     ("date_of_birth", "2005-02-29", "not a date"),

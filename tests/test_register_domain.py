@@ -156,7 +156,7 @@ def test_timeline_newest_first_with_clocks(hub_db, frozen):
     labels = [(e.episode["start"], e.clock_label) for e in register.timeline(hub_db, "C1")]
     assert labels == [("2017-04-09 22:00", "Clock starts when the child returns"),
                       ("2017-04-08 10:00", "48 hours left"),
-                      ("2017-04-01 10:00", "Overdue by 133 hours")]
+                      ("2017-04-01 10:00", "Overdue by 5 days 13 hours")]
 
 
 def _returned(db, child_id, name, end, **child):
@@ -203,6 +203,9 @@ def test_today_sections(hub_db):
 @pytest.mark.parametrize("elapsed, section, label", [
     ((71, 59), "returned", "1 minute left"),
     ((72, 0), "overdue", "Overdue by 0 minutes"),
+    ((143, 59), "overdue", "Overdue by 71 hours 59 minutes"),
+    ((144, 0), "overdue", "Overdue by 3 days"),
+    ((169, 30), "overdue", "Overdue by 4 days 1 hour"),
 ])
 def test_today_72_hour_boundary(hub_db, elapsed, section, label):
     with time_machine.travel(datetime(2017, 4, 5, 12, 0), tick=False):
