@@ -270,3 +270,15 @@ def test_known_episode_gaining_an_rhi_alongside_new_episodes_with_rhis(hub_db, t
                             "on re.rhi = r.id join episodes e on e.id = re.episode order by 1").fetchall()
     assert linked == [("import-E1", "E1"), ("import-E3", "E3"), ("import-E4", "E4")]
     assert import_episodes(hub_db, tmp_path / "v2.csv").nothing_changed
+
+
+def test_spaces_around_values_are_ignored(hub_db, tmp_path):
+    """A spreadsheet often leaves spaces around values: they import exactly as the clean file would."""
+    clean = good_rows()
+    padded = [{k: f" {v} " if v else v for k, v in r.items()} for r in good_rows()]
+    padded[1]["child_id"] = "C1  "  # a known child, padded
+    padded[1]["rhi_by"] = " "
+    result = import_episodes(hub_db, write_register(tmp_path / "padded.csv", padded), by="mo")
+    assert (result.new_episodes, result.new_children) == (4, 3)
+    again = import_episodes(hub_db, write_register(tmp_path / "clean.csv", clean), by="mo")
+    assert again.nothing_changed, again.summary()
