@@ -15,7 +15,7 @@ import webbrowser
 from pathlib import Path
 
 import click
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, routes_command, shell_command
 
 from . import accounts, create_app, installs
 from .db import connect, default_db_path, install
@@ -46,8 +46,10 @@ def _make_app():
     return create_app()
 
 
+# Flask's own `routes` and `shell` are kept; its `run` is not: a development server that can listen on
+# every address and turn on the interactive debugger has no place beside children's records.
 @click.group(cls=FlaskGroup, create_app=_make_app, add_version_option=False, invoke_without_command=True,
-             set_debug_flag=False, load_dotenv=False,
+             set_debug_flag=False, load_dotenv=False, add_default_commands=False,
              help="RHI Desk: record return home interviews and report on them. "
                   "With no command, opens the RHI Desk window.")
 @click.option("--db", "db_option", envvar="RHI_DESK_DB", type=click.Path(dir_okay=False),
@@ -59,6 +61,10 @@ def cli(ctx, db_option):
         os.environ["RHI_DESK_DB"] = str(Path(db_option).resolve())
     if ctx.invoked_subcommand is None:
         ctx.invoke(window)
+
+
+cli.add_command(routes_command)
+cli.add_command(shell_command)
 
 
 @cli.command("init", with_appcontext=False)

@@ -79,3 +79,25 @@ def test_window_without_a_display_points_to_serve(tmp_path):
     assert result.returncode != 0
     assert "no screen" in result.stderr and "rhi-desk serve" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _command_paths(group, prefix=()):
+    import click
+    for name, command in group.commands.items():
+        yield prefix + (name,)
+        if isinstance(command, click.Group):
+            yield from _command_paths(command, prefix + (name,))
+
+
+def test_every_command_is_in_the_readme_and_there_is_no_development_server():
+    """A newcomer finds every command in the README; Flask's `run` (debugger, any address) is not offered."""
+    from pathlib import Path
+
+    from rhi_desk.cli import cli
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    paths = sorted(_command_paths(cli))
+    assert ("serve",) in paths and ("sync", "send") in paths
+    missing = [" ".join(p) for p in paths if f"`rhi-desk {' '.join(p)}" not in readme]
+    assert missing == [], f"commands not in the README: {missing}"
+    assert ("run",) not in paths
