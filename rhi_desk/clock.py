@@ -5,6 +5,7 @@ clock needs and what the episode register CSV carries); audit entries keep secon
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 MINUTE_FORMAT = "%Y-%m-%d %H:%M"
@@ -28,3 +29,21 @@ def now_minute() -> str:
 def parse_minute(text: str) -> datetime:
     """Parse a stored ``YYYY-MM-DD HH:MM`` (seconds tolerated) into a datetime."""
     return datetime.fromisoformat(text.replace("T", " "))
+
+
+_TIME = re.compile(r"^(\d{1,2})(?:[:.]?(\d{2}))?\s*(am|pm)?$", re.IGNORECASE)
+
+
+def parse_time(text: str | None) -> str | None:
+    """A time of day as people type it: '14:05', '1405', '2:05pm', '2pm' → '14:05'; None if it is not one."""
+    match = _TIME.match((text or "").strip())
+    if not match:
+        return None
+    hour, minute, half = int(match.group(1)), int(match.group(2) or 0), (match.group(3) or "").lower()
+    if half:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if half == "pm" else 0)
+    if hour > 23 or minute > 59:
+        return None
+    return f"{hour:02d}:{minute:02d}"

@@ -34,7 +34,6 @@ import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import islice
 from operator import itemgetter
 from pathlib import Path
 from typing import Callable

@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 import sqlite_utils
 
 from . import audit, rhi_tracking
-from .clock import now, now_iso, now_minute
+from .clock import now, now_iso, now_minute, parse_time
 from .db import write_transaction
 from .rhi_tracking import OFFER_METHODS, OUTCOMES, RHIError
 
@@ -557,24 +557,6 @@ def _many(fields: dict, name: str) -> list[str]:
     if isinstance(value, (list, tuple)):
         return [str(v) for v in value if v not in (None, "")]
     return [str(value)] if value != "" else []
-
-
-_TIME = re.compile(r"^(\d{1,2})(?:[:.]?(\d{2}))?\s*(am|pm)?$", re.IGNORECASE)
-
-
-def parse_time(text: str) -> str | None:
-    """'14:05', '1405', '2:05pm', '2pm' → '14:05'; None if it is not a time of day."""
-    match = _TIME.match((text or "").strip())
-    if not match:
-        return None
-    hour, minute, half = int(match.group(1)), int(match.group(2) or 0), (match.group(3) or "").lower()
-    if half:
-        if not 1 <= hour <= 12:
-            return None
-        hour = hour % 12 + (12 if half == "pm" else 0)
-    if hour > 23 or minute > 59:
-        return None
-    return f"{hour:02d}:{minute:02d}"
 
 
 def _parse_date(day: str, month: str, year: str) -> date | None:

@@ -26,6 +26,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import sqlite_utils
 
 from .clock import now
+from .interviews import HARM_INDICATORS  # the interview's own words for each sign of harm
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -81,16 +82,6 @@ NOT_DONE_REASONS = {
     "missing_again": "Went missing again before it could happen",
     "awaiting_outcome": "Offered or assigned, no outcome yet",
     "no_rhi": "No RHI record",
-}
-HARM_INDICATORS = {
-    "cse": "Child sexual exploitation",
-    "cce": "Child criminal exploitation",
-    "county_lines": "County lines",
-    "trafficking": "Trafficking",
-    "gangs": "Gangs",
-    "substance_misuse": "Substance misuse",
-    "self_harm": "Self-harm",
-    "mental_health": "Mental health",
 }
 REPEAT_EPISODES = 3
 REPEAT_DAYS = 30

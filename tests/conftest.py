@@ -6,7 +6,6 @@ database (``:memory:`` would give every connection an empty database).
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
 import pytest

@@ -66,11 +66,11 @@ def test_demo_fills_a_new_database_and_prints_sign_in_details(cli, db_path):
 def test_demo_never_touches_a_real_install(cli, db_path):
     cli("init", "--role", "hub", "--la", "Croydon", "--name", "Missing team")
     cli("users", "add", "ann", "--role", "admin", "--password-stdin", input="a-long-password\n")
-    before = db_path.read_bytes()
     result = cli("demo")
     assert result.exit_code != 0
     assert "will not touch it" in result.output
     assert connect(db_path).execute("select count(*) from users").fetchone()[0] == 1
+    assert connect(db_path).execute("select count(*) from children").fetchone()[0] == 0
 
 
 def test_window_without_a_display_points_to_serve(tmp_path):

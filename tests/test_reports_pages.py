@@ -127,7 +127,7 @@ def test_dashboard_shows_the_seed_table_and_every_number_links_to_its_records(si
 
 def test_drill_down_opens_a_childs_page(signed_in, seed_rows):
     client = signed_in("missing_team")
-    html = client.get(f"/reports/drill?metric=children_rhi_done&from_month=2017-05&to_month=2017-05")
+    html = client.get("/reports/drill?metric=children_rhi_done&from_month=2017-05&to_month=2017-05")
     first_child = Tables(html.get_data(as_text=True)).tables[0][1][0][1]
     page = client.get(first_child)
     assert page.status_code == 200

@@ -18,7 +18,7 @@ from wtforms import DateField, RadioField, SelectMultipleField, StringField, Sub
 from wtforms.validators import InputRequired, Length, Optional, StopValidation
 
 from .. import audit, register, rhi_tracking
-from ..clock import now
+from ..clock import now, parse_time
 from ..db import get_db
 from ..register import RegisterError
 from ..rhi_tracking import RHIError
@@ -57,24 +57,6 @@ class GovDateField(DateField):
     def pre_validate(self, form):
         if self.required_message and not self.process_errors and self.data is None:
             raise StopValidation(self.required_message)
-
-
-_TIME = re.compile(r"^(\d{1,2})(?:[:.]?(\d{2}))?\s*(am|pm)?$", re.IGNORECASE)
-
-
-def parse_time(text: str | None) -> str | None:
-    """'14:05', '1405', '2:05pm', '2pm' → '14:05'; None if it is not a time."""
-    match = _TIME.match((text or "").strip())
-    if not match:
-        return None
-    hour, minute, half = int(match.group(1)), int(match.group(2) or 0), (match.group(3) or "").lower()
-    if half:
-        if not 1 <= hour <= 12:
-            return None
-        hour = hour % 12 + (12 if half == "pm" else 0)
-    if hour > 23 or minute > 59:
-        return None
-    return f"{hour:02d}:{minute:02d}"
 
 
 class TimeField(StringField):
