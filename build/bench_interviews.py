@@ -56,7 +56,7 @@ def main() -> None:
                 "select r.*, c.name from return_home_interviews r join children c on c.id = r.child "
                 "where r.assigned_to = 'worker'"))),
             "my_interviews (practitioner)": timed(lambda: interviews.my_interviews(db, user, hub)),
-            "my_interviews (missing team, all open)": timed(lambda: interviews.my_interviews(db, team, hub), 5),
+            "my_interviews (missing team: own, in progress)": timed(lambda: interviews.my_interviews(db, team, hub), 5),
             "save_page (one page)": timed(lambda: interviews.save_page(
                 db, target, "where", {"where_went": "A flat", "where_area": "CR0"}, by="w")),
             "autosave (background save)": timed(lambda: interviews.autosave(
