@@ -1,13 +1,17 @@
 """Real-browser and real-window checks: the app is styled, fully offline, and opens in its window."""
 import os
+import re
 import shutil
 import subprocess
 import sys
 from urllib.parse import urlparse
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import browser_sign_in
+
+ERROR_TITLE = re.compile(r"^Error:")  # waits for the page after a click, unlike page.title()
 
 
 @pytest.mark.browser
@@ -46,7 +50,7 @@ def test_sign_in_and_users_pages_have_no_accessibility_violations(page, live_ser
     assert_no_axe_violations(page)
     page.fill("#username", "")
     page.click("button:has-text('Sign in')")
-    assert page.title().startswith("Error:")
+    expect(page).to_have_title(ERROR_TITLE)
     assert page.locator(".govuk-error-summary").is_visible()
     assert_no_axe_violations(page)
     browser_sign_in(page, live_server, "admin")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -15,12 +16,15 @@ import sys
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 from interviews_support import make_rhi
 from rhi_desk import installs, interviews, rhi_tracking
 from rhi_desk.db import connect
 
 from conftest import add_user, assert_no_axe_violations, browser_sign_in
+
+ERROR_TITLE = re.compile(r"^Error:")  # waits for the page after a click, unlike page.title()
 
 pytestmark = pytest.mark.browser
 
@@ -140,7 +144,7 @@ def test_each_outcome_that_is_not_an_interview(page, live_server, hub_db, outcom
     page.goto(live_server + f"/interviews/{rhi['rhi_id']}")
     # A mistake first: Continue with nothing filled in.
     page.click("#continue")
-    assert page.title().startswith("Error:")
+    expect(page).to_have_title(ERROR_TITLE)
     assert page.locator(".govuk-error-summary").is_visible()
     if outcome == "declined":
         assert_no_axe_violations(page)
@@ -156,7 +160,7 @@ def test_each_outcome_that_is_not_an_interview(page, live_server, hub_db, outcom
     page.click("#continue")
     assert page.url.endswith("/page/not_done")
     page.click("#continue")
-    assert page.title().startswith("Error:")
+    expect(page).to_have_title(ERROR_TITLE)
     assert page.locator(".govuk-error-summary__list li").count() == 2
     if outcome == "declined":
         assert_no_axe_violations(page)
@@ -170,7 +174,7 @@ def test_each_outcome_that_is_not_an_interview(page, live_server, hub_db, outcom
     page.click("#continue")
     assert page.url.endswith("/check")
     page.click("button:has-text('Sign off the interview')")
-    assert page.title().startswith("Error:")  # the declaration is needed
+    expect(page).to_have_title(ERROR_TITLE)  # the declaration is needed
     page.check("input[name=declaration]")
     page.click("button:has-text('Sign off the interview')")
     assert "/record" in page.url
@@ -186,7 +190,7 @@ def test_the_missing_team_chooses_the_episodes_an_interview_covers(page, live_se
     assert_no_axe_violations(page)
     page.uncheck(f"input[name=episodes][value={episode}]")
     page.click("button:has-text('Start the interview')")
-    assert page.title().startswith("Error:")
+    expect(page).to_have_title(ERROR_TITLE)
     assert_no_axe_violations(page)
     page.check(f"input[name=episodes][value={episode}]")
     page.click("button:has-text('Start the interview')")
@@ -256,7 +260,7 @@ def test_sign_off_then_a_correction_keeps_both_revisions(page, live_server, hub_
     assert_no_axe_violations(page)
     page.check("input[name=risk_level][value=low]")
     page.click("button:has-text('Save the correction')")
-    assert page.title().startswith("Error:")
+    expect(page).to_have_title(ERROR_TITLE)
     assert_no_axe_violations(page)
     page.fill("#reason", "Agreed at supervision the risk is low")
     page.click("button:has-text('Save the correction')")
