@@ -428,3 +428,31 @@ def test_a_correction_asks_for_the_follow_up_it_calls_for(worker, rhi, hub_db):
     assert response.status_code == 302
     answers = json.loads(reload(hub_db, rhi)["answers"])
     assert (answers["police_involved"], answers["police_details"]) == ("yes", "Brought home by PC Lee")
+
+
+def test_the_episode_page_leads_the_missing_team_to_the_interview_and_then_to_the_record(signed_in, hub_db):
+    rhi = make_rhi(hub_db, None)  # the child's social worker is to interview
+    episode = rhi_tracking.episodes_of(hub_db, rhi["id"])[0]["episode_id"]
+    team = signed_in("missing_team")
+    assert "Hold the interview now" not in team.get(f"/episodes/{episode}").get_data(as_text=True)
+    hub_db.execute("update return_home_interviews set interviewer_type = 'missing_team'")
+    page = team.get(f"/episodes/{episode}").get_data(as_text=True)
+    assert f'href="/episodes/{episode}/interview/start"' in page and "Hold the interview now" in page
+    assert team.get(f"/episodes/{episode}/interview/start").status_code == 200
+    interviews.complete_with_made_up_answers(hub_db, rhi["rhi_id"], by="missing_team")
+    page = team.get(f"/episodes/{episode}").get_data(as_text=True)
+    assert f'href="/interviews/{rhi["rhi_id"]}/record"' in page and "Hold the interview now" not in page
+    # A manager reads, but is not offered to hold the interview.
+    rhi2 = make_rhi(hub_db, None, name="Other Child")
+    hub_db.execute("update return_home_interviews set interviewer_type = 'missing_team' where id = ?", [rhi2["id"]])
+    episode2 = rhi_tracking.episodes_of(hub_db, rhi2["id"])[0]["episode_id"]
+    assert "Hold the interview now" in team.get(f"/episodes/{episode2}").get_data(as_text=True)
+    assert "Hold the interview now" not in signed_in("manager").get(f"/episodes/{episode2}").get_data(as_text=True)
+
+
+def test_the_missing_teams_list_holds_its_own_and_drafts_not_every_open_rhi(signed_in, hub_db, users):
+    mine = make_rhi(hub_db, "missing_team", name="Alex Mine")
+    make_rhi(hub_db, None, name="Blake Unassigned")
+    text = signed_in("missing_team").get("/interviews").get_data(as_text=True)
+    assert "Alex Mine" in text and "Blake Unassigned" not in text
+    assert mine["rhi_id"] in text
