@@ -15,7 +15,9 @@ import sqlite_utils
 
 from . import episode_import
 from .clock import now
+from .db import write_transaction
 from .demo import filler
+from .demo_register import FIRST_NAMES, SURNAMES
 
 CHILDREN = 70
 PLACEMENTS = ["in_borough", "neighbouring", "out_of_borough"]
@@ -73,4 +75,10 @@ def fill_history(db: sqlite_utils.Database) -> str:
             writer.writeheader()
             writer.writerows(rows)
         episode_import.import_episodes(db, path, by="demo")
+    # The register CSV carries no names; a missing team adds them. Give the demo's children theirs.
+    children = sorted({r["child_id"] for r in rows})
+    with write_transaction(db):
+        db.conn.executemany("UPDATE children SET name = ? WHERE child_id = ? AND name = ''", [
+            (f"{FIRST_NAMES[(n * 5 + 3) % len(FIRST_NAMES)]} {SURNAMES[(n * 11 + 2) % len(SURNAMES)]}", child_id)
+            for n, child_id in enumerate(children)])
     return f"a year of history ({len(rows)} episodes of {len({r['child_id'] for r in rows})} children)"
