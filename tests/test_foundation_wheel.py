@@ -14,8 +14,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _installed_rhi_desk(tmp_path) -> tuple[Path, Path]:
-    """RHI Desk installed from a built wheel into a new venv: (its python, its rhi-desk command)."""
+@pytest.fixture(scope="module")
+def installed_rhi_desk(tmp_path_factory) -> Path:
+    """RHI Desk installed from a built wheel into a new venv (once for this module): its rhi-desk command."""
+    tmp_path = tmp_path_factory.mktemp("wheel")
     venv = tmp_path / "venv"
     # Reuse the already-installed dependencies; install RHI Desk itself from a built wheel.
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
@@ -28,7 +30,7 @@ def _installed_rhi_desk(tmp_path) -> tuple[Path, Path]:
     package = Path(where).parent
     assert (package / "templates" / "base.html").exists()
     assert (package / "static" / "vendor" / "govuk-frontend-6.3.0" / "govuk-frontend.min.css").exists()
-    return python, venv / "bin" / "rhi-desk"
+    return venv / "bin" / "rhi-desk"
 
 
 def _free_port() -> int:
@@ -38,8 +40,8 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
-def test_installed_wheel_serves_a_styled_sign_in_page(tmp_path):
-    _, rhi_desk = _installed_rhi_desk(tmp_path)
+def test_installed_wheel_serves_a_styled_sign_in_page(installed_rhi_desk, tmp_path):
+    rhi_desk = installed_rhi_desk
     db = tmp_path / "x.db"
     subprocess.run([str(rhi_desk), "--db", str(db), "init", "--role", "hub", "--la", "Croydon",
                     "--name", "Missing team"], check=True, cwd=tmp_path)
@@ -74,9 +76,9 @@ def test_installed_wheel_serves_a_styled_sign_in_page(tmp_path):
 
 
 @pytest.mark.slow
-def test_readme_first_command_demo_then_serve_signs_in_to_a_working_today_list(tmp_path):
+def test_readme_first_command_demo_then_serve_signs_in_to_a_working_today_list(installed_rhi_desk, tmp_path):
     """`pip install . && rhi-desk --db demo.db demo && rhi-desk --db demo.db serve`, as the README says."""
-    _, rhi_desk = _installed_rhi_desk(tmp_path)
+    rhi_desk = installed_rhi_desk
     demo = subprocess.run([str(rhi_desk), "--db", "demo.db", "demo"], capture_output=True, text=True, cwd=tmp_path)
     assert demo.returncode == 0, demo.stderr
     assert "missing" in demo.stdout and "demo-password" in demo.stdout
