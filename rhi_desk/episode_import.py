@@ -296,15 +296,17 @@ def _is_date(text: str) -> bool:
 def _minute(text: str) -> str | None:
     """``YYYY-MM-DD HH:MM`` for an accepted date and time, or None when it is not one."""
     n = len(text)
-    if n == 16:
-        if text[10] != " " and text[10] != "T":
-            return None
-    elif n != 19 or text[10] != "T" or text[16:] not in _SECONDS:
+    if n == 16 and text[10] == " ":  # the usual form, first
+        day = text[:10]
+        return text if text[11:16] in _TIMES and (_known_date(day) or _is_date(day)) else None
+    # YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS (seconds dropped)
+    if text[10:11] != "T" or not (n == 16 or (n == 19 and text[16:] in _SECONDS)):
         return None
     day = text[:10]
     if text[11:16] not in _TIMES or not (_known_date(day) or _is_date(day)):
         return None
-    return text if n == 16 and text[10] == " " else text[:10] + " " + text[11:16]
+    return day + " " + text[11:16]
+
 
 def _open(path: Path):
     raw = open(path, "rb")
@@ -423,16 +425,21 @@ def _other_birth_date(values: tuple, seen: list) -> tuple:
 class _Writer:
     """Pass the checked rows, a batch at a time, to the register: compare with what is held, and write."""
 
+    # Every row of one import has the same stamp: written once into the statement (:stamp, filled by
+    # __init__), not bound for each of a million rows.
     INSERT_EPISODE = ('INSERT INTO episodes (id, episode_id, child, episode_type, start, "end", looked_after, '
-                      'other_la, placement, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+                      "other_la, placement, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, :stamp, :stamp)")
     INSERT_RHI = ("INSERT INTO return_home_interviews (id, rhi_id, child, interviewer_type, offered_at, outcome, "
-                  "completed_at, origin, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'import', ?, ?)")
+                  "completed_at, origin, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'import', :stamp, :stamp)")
     INSERT_LINK = "INSERT INTO rhi_episodes (rhi, episode) VALUES (?, ?)"
     INSERT_CHILD = "INSERT INTO children (id, child_id, date_of_birth, created_at, updated_at) VALUES (?, ?, ?, ?, ?)"
 
     def __init__(self, db, result: Preview, write: bool, by: str | None, plan: _Plan):
         self.db, self.result, self.write, self.by, self.fresh = db, result, write, by, plan.fresh
         self.stamp = now_iso()
+        literal = f"'{self.stamp}'"  # YYYY-MM-DD HH:MM:SS from the clock: digits, dashes, colons, a space
+        self.insert_episode = self.INSERT_EPISODE.replace(":stamp", literal)
+        self.insert_rhi = self.INSERT_RHI.replace(":stamp", literal)
         self.max_episode = db.execute("SELECT coalesce(max(id), 0) FROM episodes").fetchone()[0]
         self.any_held = db.execute("SELECT 1 FROM episodes LIMIT 1").fetchone() is not None
         self.next_episode = self.max_episode + 1
@@ -502,11 +509,11 @@ class _Writer:
                 latest = fresh.get(child_id)
                 if latest is not None and start >= latest[0]:
                     fresh[child_id] = (start, la, ola, placement)
-                episodes.append((next_episode, episode_id, child, kind, start, end, la, ola, placement, stamp, stamp))
+                episodes.append((next_episode, episode_id, child, kind, start, end, la, ola, placement))
                 if offered or outcome or completed or by:
                     rhis.append((next_rhi, RHI_ID_PREFIX + episode_id, child, by or None,
                                  offered + " 00:00" if offered else None, outcome or None,
-                                 completed + " 00:00" if completed else None, stamp, stamp))
+                                 completed + " 00:00" if completed else None))
                     links.append((next_rhi, next_episode))
                     next_rhi += 1
                 next_episode += 1
@@ -527,9 +534,9 @@ class _Writer:
         self.new += new
         if episodes:
             executemany = self.db.conn.executemany
-            executemany(self.INSERT_EPISODE, episodes)
+            executemany(self.insert_episode, episodes)
             if rhis:
-                executemany(self.INSERT_RHI, rhis)
+                executemany(self.insert_rhi, rhis)
                 executemany(self.INSERT_LINK, links)
 
     def finish(self) -> None:
