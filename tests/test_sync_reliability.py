@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 
 import pytest
 from sync_support import Pair, forge, insert_episode
@@ -49,6 +50,12 @@ def template(tmp_path_factory):
     return pair.hub, files
 
 
+def _copy_db(source, target) -> None:
+    """A whole copy of a database, including what is still in its WAL (copying the file alone can miss it)."""
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+
+
 def _cli(db_path, *args) -> list[str]:
     return [sys.executable, "-m", "rhi_desk", "--db", str(db_path), *map(str, args)]
 
@@ -67,7 +74,7 @@ def _state(db_path) -> tuple[str, int, int]:
 def _kill_trials(template, tmp_path, trials):
     hub, files = template
     timing = tmp_path / "timing.db"
-    shutil.copy(hub, timing)
+    _copy_db(hub, timing)
     # Aim the kills at the import itself: from about when a command that does nothing has started
     # and opened the database, to just after a whole import would have finished.
     started = time.monotonic()
@@ -80,7 +87,7 @@ def _kill_trials(template, tmp_path, trials):
     rng = random.Random(6)
     for trial in range(trials):
         target = tmp_path / f"trial-{trial}.db"
-        shutil.copy(hub, target)
+        _copy_db(hub, target)
         proc = subprocess.Popen(_cli(target, "sync", "receive", files[0]), stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
         time.sleep(rng.uniform(0.8 * min(startup, full), 1.05 * full))
@@ -116,7 +123,7 @@ def test_many_kill_trials(template, tmp_path):
 def test_two_imports_at_once_neither_corrupt_nor_report_a_lock(template, tmp_path):
     hub, files = template
     target = tmp_path / "busy.db"
-    shutil.copy(hub, target)
+    _copy_db(hub, target)
     procs = [subprocess.Popen(_cli(target, "sync", "receive", f), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True) for f in (files[0], files[1], files[0])]
     results = [p.communicate(timeout=120) + (p.returncode,) for p in procs]
