@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from rhi_desk import accounts, create_app, installs
+from rhi_desk import accounts, create_app, demo, installs
 from rhi_desk.db import connect
 
 PASSWORD = "a-long-test-password"
@@ -46,6 +46,16 @@ def add_user(db, username: str, role: str, organisation: str | None = None) -> d
     """Create a user with the shared test password."""
     return accounts.create_user(db, username, PASSWORD, role, display_name=username.title(),
                                 organisation=organisation)
+
+
+@pytest.fixture(scope="session")
+def demo_db_path(tmp_path_factory) -> Path:
+    """A database filled as `rhi-desk demo` fills one, shared by the tests that look around it."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    db = connect(path)
+    demo.fill(db)
+    db.conn.close()
+    return path
 
 
 @pytest.fixture

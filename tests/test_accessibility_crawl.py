@@ -14,21 +14,16 @@ from werkzeug.exceptions import HTTPException
 
 from conftest import assert_no_axe_violations, browser_sign_in
 from rhi_desk import create_app, demo
-from rhi_desk.db import connect
 
 pytestmark = pytest.mark.browser
 NOT_FOLLOWED = ("/static/", "/assets/", "/sign-out", "/lock")
 
 
 @pytest.fixture(scope="module")
-def demo_server(tmp_path_factory):
+def demo_server(demo_db_path):
     from rhi_desk.cli import free_port, start_server
 
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    db = connect(path)
-    demo.fill(db)
-    db.conn.close()
-    app = create_app({"DATABASE": str(path)})
+    app = create_app({"DATABASE": str(demo_db_path)})
     port = free_port()
     server = start_server(app, port)
     yield app, f"http://127.0.0.1:{port}"

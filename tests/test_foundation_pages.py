@@ -13,7 +13,6 @@ import pytest
 
 from conftest import add_user, sign_in
 from rhi_desk import accounts, create_app, demo
-from rhi_desk.db import connect
 
 LINK = re.compile(r'href="(/[^"#]*)"')
 ANSWERS = (200, 302, 403, 404)
@@ -65,12 +64,8 @@ def test_every_page_answers_every_role_on_an_empty_field_install(field_db, tmp_p
 
 
 @pytest.fixture(scope="module")
-def demo_app(tmp_path_factory):
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    db = connect(path)
-    demo.fill(db)
-    db.conn.close()
-    return create_app({"DATABASE": str(path), "TESTING": True, "WTF_CSRF_ENABLED": False})
+def demo_app(demo_db_path):
+    return create_app({"DATABASE": str(demo_db_path), "TESTING": True, "WTF_CSRF_ENABLED": False})
 
 
 @pytest.mark.parametrize("username", [u for u, _, _, _ in demo.DEMO_USERS])
