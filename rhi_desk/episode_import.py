@@ -29,7 +29,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import re
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -43,6 +42,7 @@ import sqlite_utils
 from . import audit
 from .clock import now_iso, now_minute
 from .db import write_transaction
+from .register import ID_RULE, valid_id
 
 COLUMNS = (
     "episode_id", "child_id", "date_of_birth", "episode_type", "start", "end", "looked_after",
@@ -252,9 +252,8 @@ _TIMES = frozenset(f"{h:02d}:{m:02d}" for h in range(24) for m in range(60))
 _SECONDS = frozenset(f":{s:02d}" for s in range(60))
 _DIGITS = frozenset("0123456789")
 _YES_NO = {"Y": 1, "N": 0}
-# Ids appear in the app's addresses (/children/<id>, /episodes/<id>): the same rule as the register's forms.
-_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}").fullmatch
-ID_FIX = "Use up to 40 letters, numbers, dots, dashes and underscores, starting with a letter or number"
+_ID = valid_id  # the register's rule: ids are part of page addresses
+ID_FIX = "Use " + ID_RULE
 _valid_dates: dict[str, bool] = {}
 _known_date = _valid_dates.get  # True for a date already seen valid; the slow path is _is_date
 
@@ -425,21 +424,21 @@ def _other_birth_date(values: tuple, seen: list) -> tuple:
 class _Writer:
     """Pass the checked rows, a batch at a time, to the register: compare with what is held, and write."""
 
-    # Every row of one import has the same stamp: written once into the statement (:stamp, filled by
-    # __init__), not bound for each of a million rows.
+    # The new episodes and RHIs of one import share one stamp, written into the statements by __init__
+    # rather than bound for each of a million rows.
     INSERT_EPISODE = ('INSERT INTO episodes (id, episode_id, child, episode_type, start, "end", looked_after, '
-                      "other_la, placement, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, :stamp, :stamp)")
+                      "other_la, placement, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, {stamps})")
     INSERT_RHI = ("INSERT INTO return_home_interviews (id, rhi_id, child, interviewer_type, offered_at, outcome, "
-                  "completed_at, origin, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'import', :stamp, :stamp)")
+                  "completed_at, origin, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'import', {stamps})")
     INSERT_LINK = "INSERT INTO rhi_episodes (rhi, episode) VALUES (?, ?)"
     INSERT_CHILD = "INSERT INTO children (id, child_id, date_of_birth, created_at, updated_at) VALUES (?, ?, ?, ?, ?)"
 
     def __init__(self, db, result: Preview, write: bool, by: str | None, plan: _Plan):
         self.db, self.result, self.write, self.by, self.fresh = db, result, write, by, plan.fresh
         self.stamp = now_iso()
-        literal = f"'{self.stamp}'"  # YYYY-MM-DD HH:MM:SS from the clock: digits, dashes, colons, a space
-        self.insert_episode = self.INSERT_EPISODE.replace(":stamp", literal)
-        self.insert_rhi = self.INSERT_RHI.replace(":stamp", literal)
+        stamps = f"'{self.stamp}', '{self.stamp}'"  # YYYY-MM-DD HH:MM:SS from the clock, never from the file
+        self.insert_episode = self.INSERT_EPISODE.format(stamps=stamps)
+        self.insert_rhi = self.INSERT_RHI.format(stamps=stamps)
         self.max_episode = db.execute("SELECT coalesce(max(id), 0) FROM episodes").fetchone()[0]
         self.any_held = db.execute("SELECT 1 FROM episodes LIMIT 1").fetchone() is not None
         self.next_episode = self.max_episode + 1

@@ -154,14 +154,19 @@ def _clean_child(values: dict) -> dict:
     return clean
 
 
+# A child's or episode's id is part of its page address (/children/<id>, /episodes/<id>): no slashes
+# or spaces. The forms and the episode register import both hold ids to this one rule.
+valid_id = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}").fullmatch
+ID_RULE = "up to 40 letters, numbers, dots, dashes and underscores, starting with a letter or number"
+
+
 def create_child(db: sqlite_utils.Database, child_id: str, *, by: str | None = None, **values) -> dict:
     """Add a child to the register under the council's child id; returns the child."""
     child_id = (child_id or "").strip()
     if not child_id:
         raise RegisterError("Enter the council's id for the child", "child_id")
-    # No slashes or spaces: the id is part of the child's page address (/children/<id>).
-    if len(child_id) > 40 or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", child_id):
-        raise RegisterError("The child's id can only use letters, numbers, dots and dashes", "child_id")
+    if not valid_id(child_id):
+        raise RegisterError(f"The child's id can use {ID_RULE}", "child_id")
     clean = _clean_child(values)
     stamp = now_iso()
     with write_transaction(db):

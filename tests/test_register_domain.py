@@ -47,7 +47,7 @@ def test_child_rules(hub_db, frozen):
         add_child(hub_db, "C4", other_la=True)
     with pytest.raises(RegisterError, match="in the past"):
         add_child(hub_db, "C5", date_of_birth="2018-01-01")
-    with pytest.raises(RegisterError, match="letters, numbers, dots and dashes"):
+    with pytest.raises(RegisterError, match="letters, numbers, dots, dashes and underscores"):
         add_child(hub_db, "C/6")
 
 
