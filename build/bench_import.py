@@ -88,7 +88,7 @@ def run_import(csv_path: str, db_path: str) -> dict:
     """rhi_desk's import into a fresh hub database."""
     from rhi_desk import installs
     from rhi_desk.db import connect
-    from rhi_desk.episode_import import import_episodes
+    from rhi_desk.register.episode_import import import_episodes
 
     db = connect(db_path)
     installs.initialise(db, "hub", "Benchmark", "Missing team")

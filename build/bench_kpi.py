@@ -23,8 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rhi_desk import accounts, create_app, installs, kpi  # noqa: E402
-from rhi_desk.db import connect, write_transaction  # noqa: E402
+from rhi_desk import accounts, create_app, installs
+from rhi_desk.db import connect, write_transaction
+from rhi_desk.reports import kpi
 
 FIRST, LAST = "2024-01", "2024-12"
 PASSWORD = "a-long-bench-password"

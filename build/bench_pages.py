@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rhi_desk import accounts, create_app, installs  # noqa: E402
-from rhi_desk.db import connect  # noqa: E402
+from rhi_desk import accounts, create_app, installs
+from rhi_desk.db import connect
 
 FMT = "%Y-%m-%d %H:%M"
 PASSWORD = "bench-password-1"
@@ -167,10 +167,10 @@ def main(argv=None) -> int:
             assert result.status_code == 200, (url, result.status_code)
         return run
 
-    from rhi_desk import register
+    from rhi_desk.register import today
 
     today_ms = median_ms(get("/today"), args.runs)
-    today_domain_ms = median_ms(lambda: register.today(db), args.runs)
+    today_domain_ms = median_ms(lambda: today.today(db), args.runs)
     child_ms = median_ms(get(f"/children/{child_id}"), args.runs)
     child_pk = db.execute("select id from children where child_id = ?", [child_id]).fetchone()[0]
     scan_open_ms = median_ms(lambda: db.execute(

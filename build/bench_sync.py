@@ -18,8 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rhi_desk import installs, keys, sync  # noqa: E402
-from rhi_desk.db import connect  # noqa: E402
+from rhi_desk import installs
+from rhi_desk.db import connect
+from rhi_desk.sync import fileformat, keys, receive, send
+from rhi_desk.sync import records as sync_records
 
 ANSWERS = {
     "where": "Stayed with friends near the station, then at an older friend's flat " * 3,
@@ -69,21 +71,21 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         hub, field = build(tmp, rows)
-        sync.payload_problem({})  # compile the schema once, as a running app would have
+        fileformat.payload_problem({})  # compile the schema once, as a running app would have
 
         started = time.perf_counter()
-        made = sync.send(field, "Missing team", tmp / "out")
+        made = send.send(field, "Missing team", tmp / "out")
         export_s = time.perf_counter() - started
         size = made.path.stat().st_size
 
         data = made.path.read_bytes()
         started = time.perf_counter()
-        result = sync.receive(hub, data, file_name=made.path.name)
+        result = receive.receive(hub, data, file_name=made.path.name)
         import_s = time.perf_counter() - started
         assert result.summary["new"] == rows, result.summary
 
         # Baseline: the same records with no crypto, no schema, no rules.
-        records = list(sync.local_records(field, [f"R-{i}" for i in range(rows)]).values())
+        records = list(sync_records.local_records(field, [f"R-{i}" for i in range(rows)]).values())
         started = time.perf_counter()
         plain = json.dumps(records).encode()
         (tmp / "plain.json").write_bytes(plain)

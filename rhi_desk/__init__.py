@@ -10,21 +10,11 @@ from flask import Flask
 
 __version__ = "0.1.0"
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-
-
-def resource_dir(name: str) -> Path:
-    """Find ``templates`` or ``static``: inside the installed wheel, else at the repository root."""
-    inside = PACKAGE_DIR / name
-    if inside.is_dir():
-        return inside
-    return PACKAGE_DIR.parent / name
-
-
 def create_app(config: dict | None = None) -> Flask:
     """Build the RHI Desk web app for the database named in ``config['DATABASE']``."""
-    from . import db as database
-    from .installs import secret_key
+    from rhi_desk import db as database
+    from rhi_desk.installs import secret_key
+    from rhi_desk.web import resource_dir
 
     app = Flask(
         __name__,
@@ -54,7 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = secret_key(startup_db)
     startup_db.conn.close()
 
-    from . import web
+    from rhi_desk import web
 
     web.init_app(app)
     _configure_logging(app)

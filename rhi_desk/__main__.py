@@ -1,4 +1,4 @@
 """``python -m rhi_desk`` is the same as ``rhi-desk``."""
-from .cli import main
+from rhi_desk.cli import main
 
 main()

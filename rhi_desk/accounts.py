@@ -12,9 +12,9 @@ import sqlite_utils
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from . import audit
-from .clock import now, now_iso
-from .db import write_transaction
+from rhi_desk import audit
+from rhi_desk.clock import now, now_iso
+from rhi_desk.db import write_transaction
 
 ROLES = {
     "admin": "Administrator",

@@ -8,7 +8,7 @@ import json
 
 import sqlite_utils
 
-from .clock import now_iso
+from rhi_desk.clock import now_iso
 
 
 def record(

@@ -14,7 +14,21 @@ from pathlib import Path
 
 import sqlite_utils
 
-from .migrations import migrations
+from rhi_desk import migrations as foundation_migrations
+from rhi_desk.interviews import migrations as interviews_migrations
+from rhi_desk.register import migrations as register_migrations
+from rhi_desk.reports import migrations as reports_migrations
+from rhi_desk.sync import migrations as sync_migrations
+
+# Applied in this order, which is the order of their numbers (0001-0009 foundation, 0010-0019 register,
+# 0020-0029 reports, 0030-0039 interviews, 0040-0049 sync). A new area adds its set here.
+MIGRATION_SETS = (
+    foundation_migrations.migrations,
+    register_migrations.migrations,
+    reports_migrations.migrations,
+    interviews_migrations.migrations,
+    sync_migrations.migrations,
+)
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -49,7 +63,8 @@ def connect(path: str | os.PathLike, migrate: bool = True) -> sqlite_utils.Datab
 
 def apply_migrations(db: sqlite_utils.Database) -> None:
     """Bring the schema up to date; safe to call on every start-up."""
-    migrations.apply(db)
+    for migration_set in MIGRATION_SETS:
+        migration_set.apply(db)
 
 
 @contextmanager

@@ -6,9 +6,9 @@ import uuid
 
 import sqlite_utils
 
-from . import audit
-from .clock import now_iso
-from .db import install, write_transaction
+from rhi_desk import audit
+from rhi_desk.clock import now_iso
+from rhi_desk.db import install, write_transaction
 
 INSTALL_ROLES = {"hub": "Hub (the missing team)", "field": "Field (a social worker or an RHI provider)"}
 
@@ -34,18 +34,7 @@ def initialise(db: sqlite_utils.Database, role: str, la_name: str, name: str, *,
             [str(uuid.uuid4()), role, la_name.strip(), name.strip(), now_iso(), int(demo)],
         )
         audit.record(db, "install.init", detail={"role": role, "la": la_name, "name": name})
-    for hook in _after_initialise:
-        hook(db)
     return install(db)
-
-
-_after_initialise = []
-
-
-def after_initialise(func):
-    """Register a function run once an install is initialised (the sync area makes its keys here)."""
-    _after_initialise.append(func)
-    return func
 
 
 def secret_key(db: sqlite_utils.Database) -> str:
@@ -67,7 +56,3 @@ def holds_real_records(db: sqlite_utils.Database) -> bool:
     if inst["demo"]:
         return False
     return bool(list(db.query("select 1 from children limit 1")))
-
-
-# The sync area makes each install's key pairs at initialise (registers itself with after_initialise).
-from . import keys as _keys  # noqa: E402,F401

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from rhi_desk import accounts, create_app, demo, installs
+from rhi_desk import accounts, create_app, installs
 from rhi_desk.db import connect
+from rhi_desk.demo import fill as demo
 
 PASSWORD = "a-long-test-password"
 CHROMIUM = "/usr/bin/chromium"
@@ -114,7 +115,7 @@ def cli(db_path):
 @pytest.fixture
 def live_server(hub_db, db_path, users):
     """The app served by waitress on 127.0.0.1 with CSRF on, as a user meets it; yields its URL."""
-    from rhi_desk.cli import free_port, start_server
+    from rhi_desk.web.server import free_port, start_server
 
     app = create_app({"DATABASE": str(db_path)})
     port = free_port()

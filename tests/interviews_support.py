@@ -1,8 +1,8 @@
 """Helpers for the guided interview tests: a child with returned episodes and an RHI to work on."""
 from __future__ import annotations
 
-from rhi_desk import rhi_tracking
 from rhi_desk.clock import now_iso
+from rhi_desk.register import rhi_tracking
 
 _counter = [0]
 

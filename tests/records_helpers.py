@@ -5,7 +5,7 @@ import csv
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from rhi_desk.episode_import import COLUMNS
+from rhi_desk.register.episode_import import COLUMNS
 
 
 def row(episode_id="E1", child_id="C1", date_of_birth="2005-03-04", episode_type="missing",

@@ -134,19 +134,19 @@ class Pair:
 def forge(sender_path: Path, recipient_path: Path, out: Path, *, payload: dict | None = None,
           sequence: int = 1, **manifest_changes) -> Path:
     """Make a correctly signed and encrypted file by hand (to test what a sender's RHI Desk would not make)."""
-    from rhi_desk import keys, sync
+    from rhi_desk.sync import fileformat, keys
 
     sender_db, recipient_db = connect(sender_path), connect(recipient_path)
     try:
         me, them = keys.identity(sender_db), keys.identity(recipient_db)
         body = payload if payload is not None else {"kind": "return", "records": []}
         body = dict(body, sender=me["install_id"], recipient=them["install_id"], sequence=sequence)
-        manifest = {"format": sync.FORMAT_NAME, "format_version": sync.FORMAT_VERSION, "kind": body["kind"],
+        manifest = {"format": fileformat.FORMAT_NAME, "format_version": fileformat.FORMAT_VERSION, "kind": body["kind"],
                     "sender": {"install_id": me["install_id"], "name": me["name"]},
                     "recipient": {"install_id": them["install_id"], "name": them["name"]},
-                    "sequence": sequence, "created_at": "2026-11-25 10:00:00", "counts": sync.payload_counts(body)}
+                    "sequence": sequence, "created_at": "2026-11-25 10:00:00", "counts": fileformat.payload_counts(body)}
         manifest.update(manifest_changes)
-        data = sync.pack_file(manifest, body, keys.signing_key(sender_db), them["box_public_key"])
+        data = fileformat.pack_file(manifest, body, keys.signing_key(sender_db), them["box_public_key"])
     finally:
         sender_db.conn.close()
         recipient_db.conn.close()

@@ -4,20 +4,37 @@ Views are thin: read a form, call a domain function, redirect or re-render.
 """
 from __future__ import annotations
 
-import importlib
+from pathlib import Path
 
-from flask import Flask, abort, current_app, g, render_template, request, send_from_directory
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    g,
+    render_template,
+    request,
+    send_from_directory,
+)
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
-from .. import db as database
-from .. import resource_dir
+from rhi_desk import db as database
+
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # rhi_desk/
+
+
+def resource_dir(name: str) -> Path:
+    """Find ``templates`` or ``static``: inside the installed wheel, else at the repository root."""
+    inside = PACKAGE_DIR / name
+    if inside.is_dir():
+        return inside
+    return PACKAGE_DIR.parent / name
+
 
 csrf = CSRFProtect()
 
 # One blueprint per area; each module defines ``bp``.
-BLUEPRINTS = ["auth", "home", "admin", "register", "records", "reports", "interviews", "sync"]
 
 GOVUK_FRONTEND = "6.3.0"
 CHART_JS = "4.5.1"
@@ -52,14 +69,16 @@ def init_app(app: Flask) -> None:
     app.before_request(refuse_foreign_host)
     app.after_request(security_headers)
 
-    from . import auth, filters
+    from rhi_desk.web import auth, filters
 
     filters.init_app(app)
     app.before_request(auth.require_sign_in)
     app.context_processor(_template_globals)
-    for name in BLUEPRINTS:
-        module = importlib.import_module(f"{__name__}.{name}")
-        app.register_blueprint(module.bp)
+    from rhi_desk.web import admin, home, interviews, records, register, reports, sync
+
+    # One blueprint per area, each with its templates in templates/<area>/.
+    for area in (auth, home, admin, register, records, reports, interviews, sync):
+        app.register_blueprint(area.bp)
 
     assets = resource_dir("static") / "vendor" / f"govuk-frontend-{GOVUK_FRONTEND}" / "assets"
 

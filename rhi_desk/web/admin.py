@@ -3,13 +3,18 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSelect, GovSubmitInput, GovTextInput
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovPasswordInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextInput,
+)
 from wtforms import PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length
 
-from .. import accounts, audit
-from ..db import get_db
-from .auth import roles_required
+from rhi_desk import accounts, audit
+from rhi_desk.db import get_db
+from rhi_desk.web.auth import roles_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -6,16 +6,31 @@ import secrets
 import time
 from functools import wraps
 
-from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
-                   session, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovRadioInput, GovSubmitInput, GovTextInput
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovPasswordInput,
+    GovRadioInput,
+    GovSubmitInput,
+    GovTextInput,
+)
 from wtforms import PasswordField, RadioField, StringField, SubmitField
 from wtforms.validators import EqualTo, InputRequired, Length
 
-from .. import accounts, audit, installs
-from ..clock import now_iso
-from ..db import get_db, install, write_transaction
+from rhi_desk import accounts, audit, installs
+from rhi_desk.clock import now_iso
+from rhi_desk.db import get_db, install, write_transaction
 
 bp = Blueprint("auth", __name__)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..clock import parse_minute
+from rhi_desk.clock import parse_minute
 
 
 def init_app(app) -> None:

@@ -8,15 +8,40 @@ the missing team and administrators see all of them on a hub; managers only read
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from types import SimpleNamespace
 
-from .. import audit, interviews, register, rhi_tracking
-from ..db import get_db
-from ..interviews import InterviewError
-from ..rhi_tracking import RHIError
-from .auth import roles_required
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from rhi_desk import audit
+from rhi_desk.db import get_db
+from rhi_desk.interviews import (
+    access,
+    navigation,
+    page_answers,
+    questions,
+    saving,
+    summary,
+)
+from rhi_desk.interviews import sign_off as interviews_sign_off
+from rhi_desk.interviews.questions import InterviewError
+from rhi_desk.register import episodes, rhi_tracking, rules
+from rhi_desk.register.rhi_tracking import RHIError
+from rhi_desk.web.auth import roles_required
 
 bp = Blueprint("interviews", __name__)
+
+# What the interview templates call: the outcomes, the facts of an RHI, the action rows, "none" labels.
+TEMPLATE_HELPERS = SimpleNamespace(OUTCOMES=questions.OUTCOMES, action_rows=saving.action_rows,
+                                   facts=navigation.facts, none_label=page_answers.none_label)
 
 WORK_ROLES = ("practitioner", "provider", "missing_team")
 READ_ROLES = WORK_ROLES + ("manager",)
@@ -26,9 +51,9 @@ def _load(rhi_id: str, *, change: bool = False) -> dict:
     """The RHI if this user may see it (404 otherwise, so others' records stay invisible)."""
     db = get_db()
     rhi = rhi_tracking.get_rhi(db, rhi_id)
-    if rhi is None or not interviews.can_see(g.user, rhi, g.install):
+    if rhi is None or not access.can_see(g.user, rhi, g.install):
         abort(404)
-    if change and not interviews.can_change(g.user, rhi, g.install):
+    if change and not access.can_change(g.user, rhi, g.install):
         abort(403)
     return rhi
 
@@ -37,7 +62,7 @@ def _context(rhi: dict) -> dict:
     db = get_db()
     child = list(db.query("select * from children where id = ?", [rhi["child"]]))[0]
     return {"rhi": rhi, "child": child, "episodes": rhi_tracking.episodes_of(db, rhi["id"]),
-            "can_change": interviews.can_change(g.user, rhi, g.install)}
+            "can_change": access.can_change(g.user, rhi, g.install)}
 
 
 def _audit_view(rhi: dict, page: str) -> None:
@@ -61,7 +86,7 @@ def _fields() -> dict:
 @roles_required(*READ_ROLES)
 def my_list():
     """The interviews assigned to me: not started, in progress and recently signed off."""
-    rows = interviews.my_interviews(get_db(), g.user, g.install)
+    rows = access.my_interviews(get_db(), g.user, g.install)
     groups = {"draft": [], "open": [], "signed_off": []}
     for row in rows:
         groups[row["status"]].append(row)
@@ -75,11 +100,11 @@ def start(episode_id):
     db = get_db()
     if not g.install or g.install["role"] != "hub":
         abort(404)
-    episode = register.get_episode(db, episode_id)
+    episode = episodes.get_episode(db, episode_id)
     if episode is None:
         abort(404)
     child = list(db.query("select * from children where id = ?", [episode["child"]]))[0]
-    choices = register.child_episodes_for_rhi(db, child["id"])
+    choices = episodes.child_episodes_for_rhi(db, child["id"])
     error = None
     chosen = [episode["episode_id"]]
     if request.method == "POST":
@@ -90,7 +115,7 @@ def start(episode_id):
         else:
             try:
                 rhi = _open_rhi_for(db, pks)
-            except (RHIError, register.RegisterError) as exc:
+            except (RHIError, rules.RegisterError) as exc:
                 error = str(exc)
             else:
                 audit.record(db, "child.view", username=g.user["username"], object_type="child",
@@ -109,7 +134,7 @@ def _open_rhi_for(db, pks: list[int]) -> dict:
         f"and (r.outcome is null or r.outcome = 'completed') order by r.id limit 1", pks))
     if existing:
         rhi_id = existing[0]["rhi_id"]
-        register.cover_episodes(db, rhi_id, pks, by=g.user["username"])
+        episodes.cover_episodes(db, rhi_id, pks, by=g.user["username"])
         rhi = rhi_tracking.get_rhi(db, rhi_id)
         if not rhi["assigned_to"]:
             rhi_tracking.assign(db, rhi_id, "missing_team", g.user["username"], by=g.user["username"])
@@ -123,9 +148,9 @@ def _open_rhi_for(db, pks: list[int]) -> dict:
 def resume(rhi_id):
     """Carry on where I left off (or read the record once signed off)."""
     rhi = _load(rhi_id)
-    if rhi["status"] == "signed_off" or not interviews.can_change(g.user, rhi, g.install):
+    if rhi["status"] == "signed_off" or not access.can_change(g.user, rhi, g.install):
         return redirect(url_for(".record", rhi_id=rhi_id))
-    slug = interviews.resume_page(get_db(), rhi)
+    slug = saving.resume_page(get_db(), rhi)
     if slug is None:
         return redirect(url_for(".check", rhi_id=rhi_id))
     return redirect(url_for(".question", rhi_id=rhi_id, slug=slug))
@@ -139,8 +164,8 @@ def tasks(rhi_id):
     if rhi["status"] == "signed_off":
         return redirect(url_for(".record", rhi_id=rhi_id))
     _audit_view(rhi, "tasks")
-    return render_template("interviews/tasks.html", tasks=interviews.task_list(rhi),
-                           summary=interviews.check_answers(rhi), **_context(rhi))
+    return render_template("interviews/tasks.html", tasks=navigation.task_list(rhi),
+                           summary=summary.check_answers(rhi), **_context(rhi))
 
 
 @bp.route("/interviews/<rhi_id>/page/<slug>", methods=["GET", "POST"])
@@ -149,28 +174,28 @@ def question(rhi_id, slug):
     """One page of the interview: show it, or save it and move on."""
     db = get_db()
     rhi = _load(rhi_id, change=True)
-    if slug not in interviews.PAGES:
+    if slug not in questions.PAGES:
         abort(404)
     if rhi["status"] == "signed_off":
         if request.method == "POST":
             return _read_only()
         return redirect(url_for(".record", rhi_id=rhi_id))
-    if not interviews.is_visible(rhi, slug):
+    if not navigation.is_visible(rhi, slug):
         return redirect(url_for(".resume", rhi_id=rhi_id))
     errors = {}
     values = None
     if request.method == "POST":
         fields = _fields()
         try:
-            rhi = interviews.save_page(db, rhi_id, slug, fields, by=g.user["username"])
+            rhi = saving.save_page(db, rhi_id, slug, fields, by=g.user["username"])
         except InterviewError as exc:
-            errors = exc.errors or {interviews.PAGES[slug].questions[0].key: str(exc)}
+            errors = exc.errors or {questions.PAGES[slug].questions[0].key: str(exc)}
             values = {k: v if isinstance(v, list) else [v] for k, v in fields.items()}
         else:
-            nxt = interviews.next_page(rhi, slug)
+            nxt = navigation.next_page(rhi, slug)
             if request.args.get("then") == "check":
                 # From "Change": back to the summary, unless the new answer calls for a follow-up.
-                if nxt and not interviews.page_complete(interviews.PAGES[nxt], interviews.facts(rhi)):
+                if nxt and not navigation.page_complete(questions.PAGES[nxt], navigation.facts(rhi)):
                     return redirect(url_for(".question", rhi_id=rhi_id, slug=nxt, then="check"))
                 return redirect(url_for(".check", rhi_id=rhi_id))
             if nxt is None:
@@ -179,15 +204,15 @@ def question(rhi_id, slug):
     else:
         _audit_view(rhi, slug)
     if values is None:
-        values = interviews.form_values(db, rhi, slug)
+        values = saving.form_values(db, rhi, slug)
         _suggest(values, rhi, slug)
-    page = interviews.PAGES[slug]
-    back = interviews.previous_page(rhi, slug)
+    page = questions.PAGES[slug]
+    back = navigation.previous_page(rhi, slug)
     return render_template("interviews/page.html", page=page, values=values, errors=errors,
-                           form={"errors": bool(errors)}, section=interviews.SECTION_OF[slug],
+                           form={"errors": bool(errors)}, section=questions.SECTION_OF[slug],
                            back_url=url_for(".question", rhi_id=rhi_id, slug=back) if back
                            else url_for(".tasks", rhi_id=rhi_id),
-                           then=request.args.get("then"), helpers=interviews, **_context(rhi))
+                           then=request.args.get("then"), helpers=TEMPLATE_HELPERS, **_context(rhi))
 
 
 def _suggest(values: dict, rhi: dict, slug: str) -> None:
@@ -205,10 +230,10 @@ def _suggest(values: dict, rhi: dict, slug: str) -> None:
 def autosave(rhi_id, slug):
     """Background save of what is being typed (from interviews-autosave.js); no checks, no errors."""
     rhi = _load(rhi_id, change=True)
-    if slug not in interviews.PAGES:
+    if slug not in questions.PAGES:
         abort(404)
     try:
-        interviews.autosave(get_db(), rhi_id, slug, _fields(), by=g.user["username"])
+        saving.autosave(get_db(), rhi_id, slug, _fields(), by=g.user["username"])
     except InterviewError:
         return ("", 409)
     if request.headers.get("Sec-Fetch-Mode") == "navigate" or "text/html" in request.headers.get("Accept", ""):
@@ -226,8 +251,8 @@ def check(rhi_id):
     if rhi["status"] == "signed_off":
         return redirect(url_for(".record", rhi_id=rhi_id))
     _audit_view(rhi, "check answers")
-    return render_template("interviews/check.html", summary=interviews.check_answers(rhi), errors={},
-                           declaration=interviews.DECLARATION, form={"errors": False}, **_context(rhi))
+    return render_template("interviews/check.html", summary=summary.check_answers(rhi), errors={},
+                           declaration=interviews_sign_off.DECLARATION, form={"errors": False}, **_context(rhi))
 
 
 @bp.route("/interviews/<rhi_id>/sign-off", methods=["POST"])
@@ -239,10 +264,10 @@ def sign_off(rhi_id):
     if rhi["status"] == "signed_off":
         return _read_only()
     try:
-        interviews.sign_off(db, rhi_id, by=g.user["username"], declaration=request.form.get("declaration"))
+        interviews_sign_off.sign_off(db, rhi_id, by=g.user["username"], declaration=request.form.get("declaration"))
     except InterviewError as exc:
-        return render_template("interviews/check.html", summary=interviews.check_answers(rhi),
-                               errors=exc.errors or {"declaration": str(exc)}, declaration=interviews.DECLARATION,
+        return render_template("interviews/check.html", summary=summary.check_answers(rhi),
+                               errors=exc.errors or {"declaration": str(exc)}, declaration=interviews_sign_off.DECLARATION,
                                form={"errors": True}, **_context(rhi)), 400
     flash("Interview signed off. It is now read-only.")
     return redirect(url_for(".record", rhi_id=rhi_id))
@@ -254,8 +279,8 @@ def record(rhi_id):
     """The interview as recorded (read-only once signed off), with its earlier revisions."""
     rhi = _load(rhi_id)
     _audit_view(rhi, "record")
-    return render_template("interviews/record.html", summary=interviews.check_answers(rhi),
-                           revisions=interviews.revisions(get_db(), rhi_id), **_context(rhi))
+    return render_template("interviews/record.html", summary=summary.check_answers(rhi),
+                           revisions=interviews_sign_off.revisions(get_db(), rhi_id), **_context(rhi))
 
 
 @bp.route("/interviews/<rhi_id>/report")
@@ -267,15 +292,15 @@ def report(rhi_id, number=None):
     shown = rhi
     revision = None
     if number is not None:
-        revision = interviews.revision(get_db(), rhi_id, number)
+        revision = interviews_sign_off.revision(get_db(), rhi_id, number)
         if revision is None:
             abort(404)
         shown = dict(rhi, **{k: v for k, v in revision.record.items() if k in rhi})
     _audit_view(rhi, f"report revision {shown['revision']}")
     return render_template("interviews/report.html", shown=shown, revision=revision,
-                           summary=interviews.check_answers(shown),
-                           revisions=interviews.revisions(get_db(), rhi_id),
-                           answers=interviews.facts(shown), **_context(rhi))
+                           summary=summary.check_answers(shown),
+                           revisions=interviews_sign_off.revisions(get_db(), rhi_id),
+                           answers=navigation.facts(shown), **_context(rhi))
 
 
 @bp.route("/interviews/<rhi_id>/correct/<slug>", methods=["GET", "POST"])
@@ -286,11 +311,11 @@ def correct(rhi_id, slug):
     rhi = _load(rhi_id, change=True)
     if rhi["status"] != "signed_off":
         return redirect(url_for(".question", rhi_id=rhi_id, slug=slug))
-    if slug not in interviews.PAGES or slug in ("offer", "outcome", "not_done") \
-            or not interviews.is_visible(rhi, slug):
+    if slug not in questions.PAGES or slug in ("offer", "outcome", "not_done") \
+            or not navigation.is_visible(rhi, slug):
         abort(404)
-    page = interviews.PAGES[slug]
-    pages = [page, *interviews.follow_up_pages(slug)]
+    page = questions.PAGES[slug]
+    pages = [page, *interviews_sign_off.follow_up_pages(slug)]
     errors, values, reason = {}, None, ""
     if request.method == "POST":
         fields = _fields()
@@ -300,7 +325,7 @@ def correct(rhi_id, slug):
             if q.kind == "checkboxes":
                 changes.setdefault(q.key, [])
         try:
-            interviews.correct(db, rhi_id, reason, changes, by=g.user["username"])
+            interviews_sign_off.correct(db, rhi_id, reason, changes, by=g.user["username"])
         except InterviewError as exc:
             errors = exc.errors or {"reason": str(exc)}
             values = {k: v if isinstance(v, list) else [v] for k, v in fields.items()}
@@ -312,7 +337,7 @@ def correct(rhi_id, slug):
     if values is None:
         values = {}
         for shown in pages:
-            values.update(interviews.form_values(db, rhi, shown.slug))
+            values.update(saving.form_values(db, rhi, shown.slug))
     return render_template("interviews/correct.html", page=page, pages=pages, values=values, errors=errors,
                            reason=reason,
-                           form={"errors": bool(errors)}, helpers=interviews, **_context(rhi))
+                           form={"errors": bool(errors)}, helpers=TEMPLATE_HELPERS, **_context(rhi))

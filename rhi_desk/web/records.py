@@ -14,18 +14,32 @@ import threading
 import time
 from pathlib import Path
 
-from flask import (Blueprint, Response, abort, current_app, flash, g, jsonify, redirect, render_template,
-                   request, session, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovSelect, GovSubmitInput
 from wtforms import SelectField, SubmitField
 
-from .. import audit, episode_import, ssda903
-from .. import data_quality as quality
-from ..clock import now
-from ..db import connect, get_db
-from .auth import roles_required
+from rhi_desk import audit
+from rhi_desk.clock import now
+from rhi_desk.db import connect, get_db
+from rhi_desk.register import data_quality as quality
+from rhi_desk.register import episode_import
+from rhi_desk.reports import ssda903
+from rhi_desk.web.auth import roles_required
 
 bp = Blueprint("records", __name__)
 

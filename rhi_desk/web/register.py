@@ -1,6 +1,6 @@
 """The missing team's register pages: Today, children, missing and found notifications, RHI tracking.
 
-Views are thin: a form, a call to :mod:`rhi_desk.register` or :mod:`rhi_desk.rhi_tracking`, then a
+Views are thin: a form, a call to :mod:`rhi_desk.register` (children, episodes, today) or :mod:`rhi_desk.register.rhi_tracking`, then a
 redirect, or the same page again with the problem shown next to the question it belongs to.
 The missing team (and administrators) change records; managers may read a child's and an
 episode's page (the dashboard links to them); social workers and providers never see the register.
@@ -10,19 +10,45 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import (GovCheckboxesInput, GovDateInput, GovRadioInput, GovSubmitInput,
-                                                GovTextArea, GovTextInput)
-from wtforms import DateField, RadioField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovDateInput,
+    GovRadioInput,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import (
+    DateField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Length, Optional, StopValidation
 
-from .. import audit, register, rhi_tracking
-from ..clock import now, parse_time
-from ..db import get_db
-from ..register import RegisterError
-from ..rhi_tracking import RHIError
-from .auth import roles_required
+from rhi_desk import audit
+from rhi_desk.clock import now, parse_time
+from rhi_desk.db import get_db
+from rhi_desk.register import children as register_children
+from rhi_desk.register import episodes as register_episodes
+from rhi_desk.register import rhi_tracking, rules
+from rhi_desk.register import today as register_today
+from rhi_desk.register.rhi_tracking import RHIError
+from rhi_desk.register.rules import RegisterError
+from rhi_desk.web.auth import roles_required
 
 bp = Blueprint("register", __name__)
 
@@ -105,14 +131,14 @@ def _can_change() -> bool:
 
 
 def _child_or_404(db, child_id):
-    child = register.get_child(db, child_id)
+    child = register_children.get_child(db, child_id)
     if child is None:
         abort(404)
     return child
 
 
 def _episode_or_404(db, episode_id):
-    episode = register.get_episode(db, episode_id)
+    episode = register_episodes.get_episode(db, episode_id)
     if episode is None:
         abort(404)
     return episode
@@ -132,8 +158,8 @@ def _audit_view(db, child_id: str, page: str, **detail) -> None:
 def today():
     """The daily missing meeting's list: missing now, recent returns, overdue RHIs, repeat missing."""
     db = get_db()
-    shown = register.OVERDUE_COUNT_LIMIT if request.args.get("overdue") == "all" else register.OVERDUE_SHOWN
-    listing = register.today(db, overdue_shown=shown)
+    shown = rules.OVERDUE_COUNT_LIMIT if request.args.get("overdue") == "all" else rules.OVERDUE_SHOWN
+    listing = register_today.today(db, overdue_shown=shown)
     audit.record(db, "register.today", username=g.user["username"],
                  detail={"missing_now": len(listing.missing_now), "returned": len(listing.returned),
                          "overdue": listing.overdue_total, "repeat": len(listing.repeat)})
@@ -153,12 +179,12 @@ class ChildForm(FlaskForm):
                        validators=[InputRequired(message="Enter the child's name")])
     date_of_birth = GovDateField("Date of birth", invalid="Date of birth must be a real date, for example 27 3 2004",
                                  description="For example, 27 3 2004")
-    sex = RadioField("Sex", widget=GovRadioInput(), choices=list(register.SEXES.items()), validators=[Optional()])
+    sex = RadioField("Sex", widget=GovRadioInput(), choices=list(rules.SEXES.items()), validators=[Optional()])
     looked_after = RadioField("Is the child looked after (in care)?", widget=GovRadioInput(), choices=YES_NO,
                               validators=[InputRequired(message="Choose yes if the child is looked after")])
     placement = RadioField("Where is the child placed?", widget=GovRadioInput(),
                            description="Looked-after children only",
-                           choices=list(register.PLACEMENTS.items()), validators=[Optional()])
+                           choices=list(rules.PLACEMENTS.items()), validators=[Optional()])
     other_la = RadioField("Is the child looked after by another council (OLA)?", widget=GovRadioInput(),
                           choices=YES_NO, description="The return home interview is then that council's duty",
                           validators=[InputRequired(message="Choose yes if another council looks after the child")])
@@ -190,7 +216,7 @@ def children():
     """Find a child by name or id; with no search, the most recently changed records."""
     db = get_db()
     query = (request.args.get("q") or "").strip()
-    found = register.search_children(db, query)
+    found = register_children.search_children(db, query)
     if query:
         audit.record(db, "child.search", username=g.user["username"], detail={"query": query,
                                                                                "found": len(found)})
@@ -212,7 +238,7 @@ def add_child():
             form.name.data = query
     if form.validate_on_submit():
         try:
-            child = register.create_child(db, form.child_id.data, by=g.user["username"], **form.values())
+            child = register_children.create_child(db, form.child_id.data, by=g.user["username"], **form.values())
         except RegisterError as exc:
             _show_error(form, exc, {"child_id": "child_id", "name": "name", "date_of_birth": "date_of_birth",
                                     "sex": "sex", "placement": "placement", "responsible_la": "responsible_la"},
@@ -231,7 +257,7 @@ def child(child_id):
     """A child's page: details and the timeline of episodes, RHIs and 72-hour clocks."""
     db = get_db()
     record = _child_or_404(db, child_id)
-    entries = register.timeline(db, child_id)
+    entries = register_episodes.timeline(db, child_id)
     _audit_view(db, child_id, "child")
     open_episode = next((e.episode for e in entries if e.episode["end"] is None), None)
     return render_template("register/child.html", child=record, entries=entries, open_episode=open_episode,
@@ -255,7 +281,7 @@ def edit_child(child_id):
         _audit_view(db, child_id, "edit")
     if form.validate_on_submit():
         try:
-            register.update_child(db, child_id, by=g.user["username"], **form.values())
+            register_children.update_child(db, child_id, by=g.user["username"], **form.values())
         except RegisterError as exc:
             _show_error(form, exc, {"name": "name", "date_of_birth": "date_of_birth", "sex": "sex",
                                     "placement": "placement", "responsible_la": "responsible_la"}, "name")
@@ -283,7 +309,7 @@ class MissingForm(FlaskForm):
                               description="For example, the carer, a parent or the police")
     police_reference = StringField("Police reference (optional)", widget=GovTextInput())
     police_risk = RadioField("Police risk grading", widget=GovRadioInput(),
-                             choices=list(register.POLICE_RISKS.items()), validators=[Optional()])
+                             choices=list(rules.POLICE_RISKS.items()), validators=[Optional()])
     circumstances = TextAreaField("Circumstances", widget=GovTextArea(),
                                   description="Where the child was last seen, with whom, and any concerns")
     submit = SubmitField("Save missing notification", widget=GovSubmitInput())
@@ -297,7 +323,7 @@ def new_missing():
     """Record a missing notification, step 1: find the child (or add a new one)."""
     db = get_db()
     query = (request.args.get("q") or "").strip()
-    found = register.search_children(db, query) if query else []
+    found = register_children.search_children(db, query) if query else []
     if query:
         audit.record(db, "child.search", username=g.user["username"], detail={"query": query,
                                                                                "found": len(found)})
@@ -316,7 +342,7 @@ def record_missing(child_id):
         _audit_view(db, child_id, "missing")
     if form.validate_on_submit():
         try:
-            episode = register.record_missing(
+            episode = register_episodes.record_missing(
                 db, child_id, start=_moment(form.start_date, form.start_time),
                 episode_type=form.episode_type.data, reported_by=form.reported_by.data,
                 police_reference=form.police_reference.data, police_risk=form.police_risk.data or None,
@@ -343,7 +369,7 @@ def edit_missing(episode_id):
     del form.episode_type
     if form.validate_on_submit():
         try:
-            register.update_missing(db, episode_id, start=_moment(form.start_date, form.start_time),
+            register_episodes.update_missing(db, episode_id, start=_moment(form.start_date, form.start_time),
                                     reported_by=form.reported_by.data, police_reference=form.police_reference.data,
                                     police_risk=form.police_risk.data or None,
                                     circumstances=form.circumstances.data, by=g.user["username"])
@@ -387,13 +413,13 @@ def episode(episode_id):
     db = get_db()
     record = _episode_or_404(db, episode_id)
     child_record = _child_or_404(db, record["child_id"])
-    rhis = register.rhis_for_episodes(db, [record["id"]])[record["id"]]
-    clock = register.episode_clock(record, rhis)
+    rhis = register_episodes.rhis_for_episodes(db, [record["id"]])[record["id"]]
+    clock = register_episodes.episode_clock(record, rhis)
     covered = {r["id"]: rhi_tracking.episodes_of(db, r["id"]) for r in rhis}
     _audit_view(db, record["child_id"], "episode", episode=episode_id)
     return render_template("register/episode.html", episode=record, child=child_record, rhis=rhis, covered=covered,
-                           clock=clock, clock_label=register.clock_label(record, clock),
-                           type_changes=register.type_changes(db, episode_id), can_change=_can_change())
+                           clock=clock, clock_label=register_episodes.clock_label(record, clock),
+                           type_changes=register_episodes.type_changes(db, episode_id), can_change=_can_change())
 
 
 @bp.route("/episodes/<episode_id>/found", methods=["GET", "POST"])
@@ -410,7 +436,7 @@ def record_found(episode_id):
     form = FoundForm(data=data)
     if form.validate_on_submit():
         try:
-            register.record_found(db, episode_id, end=_moment(form.end_date, form.end_time),
+            register_episodes.record_found(db, episode_id, end=_moment(form.end_date, form.end_time),
                                   found_where=form.found_where.data, found_by=form.found_by.data,
                                   found_how=form.found_how.data, by=g.user["username"])
         except (RegisterError, RHIError) as exc:
@@ -434,14 +460,14 @@ def change_type(episode_id):
         form.episode_type.data = "away" if record["episode_type"] == "missing" else "missing"
     if form.validate_on_submit():
         try:
-            register.change_type(db, episode_id, form.episode_type.data, by=g.user["username"])
+            register_episodes.change_type(db, episode_id, form.episode_type.data, by=g.user["username"])
         except RegisterError as exc:
             _show_error(form, exc, {}, "episode_type")
         else:
             flash(f"Episode {episode_id} is now recorded as {form.episode_type.data}.")
             return redirect(url_for("register.episode", episode_id=episode_id))
     return render_template("register/type_form.html", form=form, episode=record,
-                           type_changes=register.type_changes(db, episode_id))
+                           type_changes=register_episodes.type_changes(db, episode_id))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -572,9 +598,9 @@ def rhi_offer(episode_id, rhi_id):
         else:
             flash("Offer recorded.")
             return redirect(url_for("register.episode", episode_id=episode_id))
-    clock = register.episode_clock(record, [])
+    clock = register_episodes.episode_clock(record, [])
     return render_template("register/rhi_offer.html", form=form, episode=record, rhi=rhi,
-                           clock_label=register.clock_label(record, clock), clock=clock)
+                           clock_label=register_episodes.clock_label(record, clock), clock=clock)
 
 
 @bp.route("/episodes/<episode_id>/rhi/<rhi_id>/outcome", methods=["GET", "POST"])
@@ -621,16 +647,16 @@ def rhi_episodes(episode_id, rhi_id):
     record, rhi = _rhi_for_episode(db, episode_id, rhi_id)
     covered = rhi_tracking.episodes_of(db, rhi["id"])
     covered_ids = {e["id"] for e in covered}
-    candidates = [e for e in register.child_episodes_for_rhi(db, rhi["child"])
+    candidates = [e for e in register_episodes.child_episodes_for_rhi(db, rhi["child"])
                   if not e["other_la"] and e["id"] not in covered_ids]
     form = CoversForm()
     form.episodes.choices = [
-        (e["episode_id"], f"{e['episode_id']}: {register.describe_time(e['start'])} to "
-                          f"{register.describe_time(e['end'])}") for e in candidates]
+        (e["episode_id"], f"{e['episode_id']}: {rules.describe_time(e['start'])} to "
+                          f"{rules.describe_time(e['end'])}") for e in candidates]
     if form.validate_on_submit():
         chosen = [e["id"] for e in candidates if e["episode_id"] in form.episodes.data]
         try:
-            register.cover_episodes(db, rhi_id, chosen, by=g.user["username"])
+            register_episodes.cover_episodes(db, rhi_id, chosen, by=g.user["username"])
         except (RegisterError, RHIError) as exc:
             _show_error(form, exc, {}, "episodes")
         else:
@@ -652,7 +678,7 @@ def clock_class(clock) -> str:
 
 @bp.app_context_processor
 def _register_labels():
-    return {"episode_types": register.EPISODE_TYPES, "police_risks": register.POLICE_RISKS,
-            "placements": register.PLACEMENTS, "sexes": register.SEXES, "ola_duty": register.OLA_DUTY,
+    return {"episode_types": rules.EPISODE_TYPES, "police_risks": rules.POLICE_RISKS,
+            "placements": rules.PLACEMENTS, "sexes": rules.SEXES, "ola_duty": rules.OLA_DUTY,
             "interviewer_types": rhi_tracking.INTERVIEWER_TYPES, "outcomes": rhi_tracking.OUTCOMES,
             "offer_methods": rhi_tracking.OFFER_METHODS, "now": now}

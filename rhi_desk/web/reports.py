@@ -1,6 +1,6 @@
 """Reports: the KPI dashboard, drill-downs, exports, the printable monthly report and the high-risk list.
 
-Thin views over :mod:`rhi_desk.kpi`; every figure on a page links to the children or episodes behind it.
+Thin views over :mod:`rhi_desk.reports`; every figure on a page links to the children or episodes behind it.
 """
 from __future__ import annotations
 
@@ -13,10 +13,12 @@ from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextInput
 from wtforms import SelectField, StringField, SubmitField
 
-from .. import audit, kpi
-from ..clock import now
-from ..db import get_db
-from .auth import roles_required
+from rhi_desk import audit
+from rhi_desk.clock import now
+from rhi_desk.db import get_db
+from rhi_desk.reports import figures, kpi, themes
+from rhi_desk.reports import high_risk as reports_high_risk
+from rhi_desk.web.auth import roles_required
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -217,7 +219,7 @@ def _report_context(with_beyond: bool = True) -> dict:
     context = {"form": form, "first": first, "last": last, "filters": filters,
                "range_args": _range_args(first, last, filters)}
     if with_beyond:
-        beyond = kpi.beyond_the_seed(db, first, last, filters)
+        beyond = figures.beyond_the_seed(db, first, last, filters)
         rows = beyond["table"]
         context["beyond"] = beyond_view(beyond, filters)
     else:
@@ -261,7 +263,7 @@ def drill():
     form, first, last, filters = _read_range(max_months=120)
     metric = request.args.get("metric", "")
     try:
-        result = kpi.drill(get_db(), metric, first, last, filters, key=request.args.get("key") or None)
+        result = figures.drill(get_db(), metric, first, last, filters, key=request.args.get("key") or None)
     except kpi.KPIError as exc:
         return render_template("errors/error.html", title="That list cannot be shown", message=str(exc)), 404
     audit.record(get_db(), "report.drill", username=g.user["username"], object_type="report", object_id=metric,
@@ -364,7 +366,7 @@ def monthly_report():
     """The printable report for the panel: KPI table and charts, the cohort, interview themes, providers."""
     context = _report_context()
     db = get_db()
-    context["themes"] = kpi.interview_themes(db, context["first"], context["last"], context["filters"])
+    context["themes"] = themes.interview_themes(db, context["first"], context["last"], context["filters"])
     context["age_bands"] = kpi.AGE_BANDS
     context["generated"] = now()
     audit.record(db, "report.monthly", username=g.user["username"], object_type="report", object_id="monthly",
@@ -377,9 +379,9 @@ def monthly_report():
 def high_risk():
     """The weekly high-risk list for senior managers (printable)."""
     db = get_db()
-    result = kpi.high_risk(db)
+    result = reports_high_risk.high_risk(db)
     audit.record(db, "report.high_risk", username=g.user["username"], object_type="report", object_id="high_risk")
-    return render_template("reports/high_risk.html", result=result, age_on=kpi.age_on,
+    return render_template("reports/high_risk.html", result=result, age_on=reports_high_risk.age_on,
                            today=result["at"].strftime("%Y-%m-%d"))
 
 

@@ -8,17 +8,38 @@ import threading
 from functools import wraps
 from pathlib import Path
 
-from flask import (Blueprint, abort, flash, g, jsonify, redirect, render_template, request, send_file,
-                   session, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovRadioInput, GovSelect, GovSubmitInput, GovTextInput
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovFileInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextInput,
+)
 from wtforms import RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired
 
-from .. import audit, keys, sync
-from ..db import connect, get_db
-from .auth import roles_required
+from rhi_desk import audit
+from rhi_desk.db import connect, get_db
+from rhi_desk.sync import fileformat, keys, status
+from rhi_desk.sync import inbox as sync_inbox
+from rhi_desk.sync import receive as sync_receive
+from rhi_desk.sync import send as sync_send
+from rhi_desk.web.auth import roles_required
 
 bp = Blueprint("sync", __name__, url_prefix="/sync")
 log = logging.getLogger(__name__)
@@ -108,12 +129,12 @@ def index():
     send_form, receive_form, assign_form = SendForm(), ReceiveForm(), AssignForm()
     send_form.to.choices = _targets(db)
     assign_form.to.choices = _targets(db, "field")
-    sync.purge_due(db, by=g.user["username"])
+    sync_receive.purge_due(db, by=g.user["username"])
     return render_template(
         "sync/index.html", send_form=send_form, receive_form=receive_form, assign_form=assign_form,
-        hub=_is_hub(), identity=keys.identity(db), enrolled=keys.list_enrolled(db), gaps=sync.sequence_gaps(db),
-        conflicts=sync.conflicts(db) if _is_hub() else [], held=sync.held(db) if _is_hub() else [],
-        imports=sync.imports(db, 10), sent=sync.sent(db, 10), refusals=sync.refusals(db, 5),
+        hub=_is_hub(), identity=keys.identity(db), enrolled=keys.list_enrolled(db), gaps=status.sequence_gaps(db),
+        conflicts=status.conflicts(db) if _is_hub() else [], held=status.held(db) if _is_hub() else [],
+        imports=status.imports(db, 10), sent=status.sent(db, 10), refusals=status.refusals(db, 5),
         result=session.pop("sync_result", None))
 
 
@@ -129,8 +150,8 @@ def send():
         return redirect(url_for("sync.index"))
     with tempfile.TemporaryDirectory() as folder:
         try:
-            made = sync.send(db, form.to.data, folder, by=g.user["username"])
-        except sync.SyncError as exc:
+            made = sync_send.send(db, form.to.data, folder, by=g.user["username"])
+        except fileformat.SyncError as exc:
             session["sync_result"] = {"ok": False, "message": str(exc)}
             return redirect(url_for("sync.index"))
         data = made.path.read_bytes()
@@ -149,10 +170,10 @@ def receive():
         return _after_post()
     upload = form.sync_file.data
     try:
-        result = sync.receive(db, upload.read(), file_name=Path(upload.filename or "upload").name,
+        result = sync_receive.receive(db, upload.read(), file_name=Path(upload.filename or "upload").name,
                               by=g.user["username"])
         session["sync_result"] = {"ok": True, "message": result.message, "already": result.already}
-    except sync.SyncRefused as refusal:
+    except fileformat.SyncRefused as refusal:
         session["sync_result"] = {"ok": False, "message": f"The file was not imported. {refusal}"}
     return _after_post()
 
@@ -174,8 +195,8 @@ def assign():
     form.to.choices = _targets(db, "field")
     if form.validate_on_submit():
         try:
-            rhi = sync.assign_episode(db, form.episode_id.data.strip(), form.to.data, by=g.user["username"])
-        except sync.SyncError as exc:
+            rhi = sync_send.assign_episode(db, form.episode_id.data.strip(), form.to.data, by=g.user["username"])
+        except fileformat.SyncError as exc:
             session["sync_result"] = {"ok": False, "message": str(exc)}
         else:
             session["sync_result"] = {"ok": True, "message": f"The interview for episode {form.episode_id.data} is "
@@ -193,7 +214,7 @@ def identity():
     db = get_db()
     ident = keys.identity(db)
     audit.record(db, "sync.identity_export", username=g.user["username"])
-    name = f"{sync.slug(ident['name'])}.identity.json"
+    name = f"{sync_send.slug(ident['name'])}.identity.json"
     return send_file(io.BytesIO(keys.identity_json(db).encode("utf-8")), mimetype="application/json",
                      as_attachment=True, download_name=name)
 
@@ -253,16 +274,16 @@ def inbox():
     form = InboxForm()
     error = None
     if request.method == "GET":
-        form.folder.data = sync.inbox_folder(db) or ""
+        form.folder.data = sync_inbox.inbox_folder(db) or ""
     elif form.validate_on_submit():
         try:
-            sync.set_inbox_folder(db, form.folder.data, by=g.user["username"])
-        except sync.SyncError as exc:
+            sync_inbox.set_inbox_folder(db, form.folder.data, by=g.user["username"])
+        except fileformat.SyncError as exc:
             error = str(exc)
         else:
             flash("The inbox folder was saved." if form.folder.data.strip() else "The inbox is no longer watched.")
             return redirect(url_for("sync.inbox"))
-    return render_template("sync/inbox.html", form=form, error=error, folder=sync.inbox_folder(db),
+    return render_template("sync/inbox.html", form=form, error=error, folder=sync_inbox.inbox_folder(db),
                            results=session.pop("inbox_results", None))
 
 
@@ -272,8 +293,8 @@ def check_inbox():
     """Import every file waiting in the inbox now."""
     db = get_db()
     try:
-        results = sync.scan_inbox(db, by=g.user["username"], settle_seconds=0)
-    except sync.SyncError as exc:
+        results = sync_inbox.scan_inbox(db, by=g.user["username"], settle_seconds=0)
+    except fileformat.SyncError as exc:
         session["inbox_results"] = [{"file_name": "", "ok": False, "message": str(exc)}]
     else:
         session["inbox_results"] = [r.__dict__ for r in results] or [
@@ -286,12 +307,12 @@ def check_inbox():
 def kept_aside():
     """Conflicts and held returns for the missing team to resolve."""
     db = get_db()
-    items = sync.conflicts(db)
+    items = status.conflicts(db)
     for c in items:
         c["differences"] = _differences(c["local"], c["incoming"])
         audit.record(db, "rhi.view", username=g.user["username"], object_type="rhi", object_id=c["rhi_id"],
                      detail="sync conflict")
-    return render_template("sync/kept_aside.html", conflicts=items, held=sync.held(db), gaps=sync.sequence_gaps(db),
+    return render_template("sync/kept_aside.html", conflicts=items, held=status.held(db), gaps=status.sequence_gaps(db),
                            forms={c["id"]: ResolveForm(prefix=f"c{c['id']}") for c in items})
 
 
@@ -300,7 +321,7 @@ def _differences(local: dict, incoming: dict) -> list[tuple[str, str, str]]:
     def text(value):
         return "none" if value in (None, "", [], {}) else str(value)
 
-    rows = [(k, text(local.get(k)), text(incoming.get(k))) for k in sync.RECORD_FIELDS
+    rows = [(k, text(local.get(k)), text(incoming.get(k))) for k in fileformat.RECORD_FIELDS
             if local.get(k) != incoming.get(k)]
     mine, theirs = local.get("answers") or {}, incoming.get("answers") or {}
     for key in dict.fromkeys([*mine, *theirs]):
@@ -319,8 +340,8 @@ def resolve(conflict_id):
         flash("Choose which version to keep, then press Resolve.")
         return redirect(url_for("sync.kept_aside"))
     try:
-        sync.resolve_conflict(db, conflict_id, form.keep.data, by=g.user["username"])
-    except sync.SyncError as exc:
+        status.resolve_conflict(db, conflict_id, form.keep.data, by=g.user["username"])
+    except fileformat.SyncError as exc:
         flash(str(exc))
     else:
         flash("The conflict is resolved.")
@@ -331,7 +352,7 @@ def resolve(conflict_id):
 @sync_roles(hub_only=True)
 def retry_held():
     """Try held returns again, after the missing episodes have been recorded."""
-    released = sync.retry_held(get_db(), by=g.user["username"])
+    released = status.retry_held(get_db(), by=g.user["username"])
     flash(f"{released} held return{'s' if released != 1 else ''} went in." if released else
           "None of the held returns can go in yet: record their episodes first.")
     return redirect(url_for("sync.kept_aside"))
@@ -359,8 +380,8 @@ def start_inbox_watcher(database: str, interval: float, settle_seconds: float = 
                 db = connect(database, migrate=False)
                 try:
                     me = db.execute("select role from install where id = 1").fetchone()
-                    if me and me[0] == "hub" and sync.inbox_folder(db):
-                        sync.scan_inbox(db, by="inbox watcher", settle_seconds=settle_seconds)
+                    if me and me[0] == "hub" and sync_inbox.inbox_folder(db):
+                        sync_inbox.scan_inbox(db, by="inbox watcher", settle_seconds=settle_seconds)
                 finally:
                     db.conn.close()
             except Exception:  # keep watching; the details go to the log

@@ -1,0 +1,187 @@
+"""The ``rhi-desk`` command line: a thin shell over the same functions the pages call.
+
+Built on Flask's CLI group, so Flask's own ``rhi-desk routes`` works. ``--db PATH`` (or
+``RHI_DESK_DB``) chooses the database; the default lives in the user's data folder.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import webbrowser
+from pathlib import Path
+
+import click
+from flask.cli import FlaskGroup, routes_command, shell_command
+
+from rhi_desk import accounts, create_app, installs
+from rhi_desk.cli import register as register_commands
+from rhi_desk.cli import reports as reports_commands
+from rhi_desk.cli import sync as sync_commands
+from rhi_desk.cli.common import db_path, open_db
+from rhi_desk.db import connect
+from rhi_desk.web.server import free_port
+
+
+def _make_app():
+    return create_app()
+
+
+# Flask's own `routes` and `shell` are kept; its `run` is not: a development server that can listen on
+# every address and turn on the interactive debugger has no place beside children's records.
+@click.group(cls=FlaskGroup, create_app=_make_app, add_version_option=False, invoke_without_command=True,
+             set_debug_flag=False, load_dotenv=False, add_default_commands=False,
+             help="RHI Desk: record return home interviews and report on them. "
+                  "With no command, opens the RHI Desk window.")
+@click.option("--db", "db_option", envvar="RHI_DESK_DB", type=click.Path(dir_okay=False),
+              help="The database file (default: RHI_DESK_DB, or a file in your data folder).",
+              is_eager=True, expose_value=True)
+@click.pass_context
+def cli(ctx, db_option):
+    if db_option:
+        os.environ["RHI_DESK_DB"] = str(Path(db_option).resolve())
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(window)
+
+
+cli.add_command(routes_command)
+cli.add_command(shell_command)
+
+
+@cli.command("init", with_appcontext=False)
+@click.option("--role", type=click.Choice(list(installs.INSTALL_ROLES)), required=True,
+              help="hub for the missing team; field for a social worker's laptop or an RHI provider.")
+@click.option("--la", "la_name", required=True, help="The council, for example Croydon.")
+@click.option("--name", required=True, help="A name for this install, for example 'Missing team'.")
+def init_command(role, la_name, name):
+    """Create and initialise a database for a hub or a field install."""
+    path = db_path()
+    db = connect(path)
+    try:
+        record = installs.initialise(db, role, la_name, name)
+    except installs.InstallError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Initialised {path} as the {record['role']} install '{record['name']}' for {record['la_name']}.")
+    click.echo("Next: add the first user with 'rhi-desk users add USERNAME --role admin'.")
+
+
+@cli.group("users")
+def users_group():
+    """Add and list the people who can sign in."""
+
+
+@users_group.command("add", with_appcontext=False)
+@click.argument("username")
+@click.option("--role", type=click.Choice(list(accounts.ROLES)), required=True)
+@click.option("--name", "display_name", help="The person's full name.")
+@click.option("--organisation", help="For RHI providers: the organisation they work for.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_add(username, role, display_name, organisation, password_stdin):
+    """Add a user; asks for the password unless --password-stdin is given."""
+    db = open_db()
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        accounts.create_user(db, username, password, role, display_name=display_name,
+                             organisation=organisation, by="command line")
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Added {username} ({accounts.ROLES[role]}).")
+
+
+@users_group.command("list", with_appcontext=False)
+def users_list():
+    """List the users of this install."""
+    db = open_db()
+    rows = accounts.list_users(db)
+    if not rows:
+        click.echo("No users yet. Add one with 'rhi-desk users add USERNAME --role admin'.")
+        return
+    for user in rows:
+        state = " (locked)" if user["locked_until"] else ""
+        click.echo(f"{user['username']:<20} {accounts.ROLES[user['role']]:<15} {user['display_name']}{state}")
+
+
+@cli.command("serve", with_appcontext=False)
+@click.option("--port", type=int, default=0, help="The port (default: a free one).")
+@click.option("--no-browser", is_flag=True, help="Do not open a web browser.")
+def serve(port, no_browser):
+    """Run RHI Desk on 127.0.0.1 for use in a web browser."""
+    _require_db()
+    from waitress import serve as waitress_serve
+
+    app = create_app()
+    port = port or free_port()
+    url = f"http://127.0.0.1:{port}/"
+    click.echo(f"RHI Desk is running at {url}  (press Ctrl+C to stop)")
+    if not no_browser:
+        threading.Timer(1.0, webbrowser.open, [url]).start()
+    waitress_serve(app, host="127.0.0.1", port=port, threads=8, ident="RHI Desk", _quiet=True)
+
+
+@cli.command("window", with_appcontext=False)
+def window():
+    """Open RHI Desk in its own desktop window (the default with no command)."""
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise click.ClickException(
+            "There is no screen to open the RHI Desk window on. Use 'rhi-desk serve' and open the "
+            "address it prints in a web browser.")
+    _require_db(create=True)
+    from rhi_desk.desktop import window as desktop
+
+    desktop.run_window(create_app())
+
+
+def _require_db(create: bool = False) -> None:
+    path = db_path()
+    if not path.exists() and not create:
+        raise click.ClickException(
+            f"There is no RHI Desk database at {path}. Run 'rhi-desk --db {path} init ...' or "
+            f"'rhi-desk --db {path} demo' first.")
+
+
+@cli.group("demo", invoke_without_command=True)
+@click.pass_context
+def demo_group(ctx):
+    """Fill a new database with made-up data so you can try RHI Desk."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from rhi_desk.demo import fill as demo
+
+    path = db_path()
+    db = connect(path)
+    try:
+        summary = demo.fill(db)
+    except demo.DemoError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Demo data is in {path}: {summary}")
+    click.echo("Sign in with one of these (made-up) accounts, password 'demo-password':")
+    for username, role in demo.DEMO_USERS_SUMMARY:
+        click.echo(f"  {username:<12} {role}")
+    click.echo(f"Start it with: rhi-desk --db {path} serve")
+
+
+for _area in (register_commands, reports_commands, sync_commands):
+    _area.add_to(cli)
+
+
+def main() -> None:
+    """Entry point: run the CLI, turning unexpected failures into a sentence and a log entry."""
+    try:
+        cli.main(prog_name="rhi-desk")
+    except SystemExit:
+        raise
+    except Exception as exc:  # no traceback for the user; the details go to the log
+        log = db_path().with_suffix(".log")
+        try:
+            logging.basicConfig(filename=log, level=logging.INFO)
+            logging.getLogger("rhi_desk.cli").exception("Command failed")
+        except OSError:
+            log = None
+        click.echo(f"RHI Desk could not finish: {exc}", err=True)
+        if log:
+            click.echo(f"The details are in {log}.", err=True)
+        sys.exit(2)

@@ -1,1 +1,0 @@
-"""Command-line commands, one module per area (each defines ``add_to(cli)``)."""

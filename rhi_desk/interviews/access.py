@@ -1,0 +1,77 @@
+"""Who may see and change an interview, and each user's own list of interviews."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlite_utils
+
+from rhi_desk.clock import now
+from rhi_desk.register import rhi_tracking
+
+# ---------------------------------------------------------------------------------------------
+# The practitioner's list
+
+
+def can_see(user: dict, rhi: dict, install: dict | None) -> bool:
+    """Whether ``user`` may open this interview: their own, or any on a hub for the missing team."""
+    if install and install["role"] == "field":
+        return True
+    role = user["role"]
+    if role in ("admin", "missing_team", "manager"):
+        return True
+    mine = {(user["username"] or "").lower(), (user.get("display_name") or "").lower()}
+    if role == "provider" and user.get("organisation"):
+        mine.add(user["organisation"].lower())
+    return (rhi.get("assigned_to") or "").lower() in mine - {""}
+
+
+def can_change(user: dict, rhi: dict, install: dict | None) -> bool:
+    """Whether ``user`` may fill in or correct this interview (managers only read)."""
+    return user["role"] != "manager" and can_see(user, rhi, install)
+
+
+def my_interviews(db: sqlite_utils.Database, user: dict, install: dict | None) -> list[dict]:
+    """The interviews this user works on, most urgent first, each with child, episodes and the 72-hour clock."""
+    where, params = [], []
+    hub = install is not None and install["role"] == "hub"
+    if hub and user["role"] in ("practitioner", "provider"):
+        names = [user["username"], user.get("display_name") or user["username"]]
+        if user["role"] == "provider" and user.get("organisation"):
+            names.append(user["organisation"])
+        where.append(f"lower(r.assigned_to) in ({','.join('?' * len(names))})")
+        params += [n.lower() for n in names]
+    elif hub:
+        # The missing team's own interviews and any in progress: never the whole register's open RHIs,
+        # which on a hub with years of imported history run to hundreds of thousands.
+        where.append("r.status != 'signed_off' and (r.status = 'draft' or lower(r.assigned_to) in (?, ?))")
+        params += [user["username"].lower(), (user.get("display_name") or user["username"]).lower()]
+    sql = ("select r.*, c.child_id as child_ref, c.name as child_name, c.date_of_birth as child_dob "
+           "from return_home_interviews r join children c on c.id = r.child")
+    if where:
+        sql += " where " + " and ".join(where)
+    sql += " order by r.id"
+    rows = list(db.query(sql, params))
+    if not rows:
+        return []
+    episodes: dict[int, list[dict]] = {}
+    ids = [r["id"] for r in rows]
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        for e in db.query(f"select re.rhi, e.* from rhi_episodes re join episodes e on e.id = re.episode "
+                          f"where re.rhi in ({','.join('?' * len(chunk))}) order by e.start", chunk):
+            episodes.setdefault(e["rhi"], []).append(e)
+    at = now()
+    result = []
+    for r in rows:
+        covered = episodes.get(r["id"], [])
+        ends = [e["end"] for e in covered if e["end"]]
+        returned = max(ends) if ends else None
+        clk = rhi_tracking.clock(returned, r["offered_at"], at=at)
+        result.append({**r, "child": {"child_id": r["child_ref"], "name": r["child_name"],
+                                      "date_of_birth": r["child_dob"]},
+                       "episodes": covered, "returned": returned, "clock": clk,
+                       "hours_left": clk.hours_left})
+    order = {"draft": 0, "open": 1, "signed_off": 2}
+    result.sort(key=lambda r: (order[r["status"]], r["clock"].deadline or datetime.max,
+                               -(r["id"]) if r["status"] == "signed_off" else r["id"]))
+    return result

@@ -1,0 +1,269 @@
+"""Bulk import of episode history from the episode register CSV (see DOMAIN.md).
+
+The file is streamed, never held in memory: each row is checked as it is read (in Python, with
+small caches of the dates already seen and a map of the file's children), and checked rows are
+written in batches with ``executemany`` inside ONE transaction, looking up only those episodes the
+file names that are already held. At the first bad row writing stops, checking goes on to the end,
+and the transaction is rolled back. So:
+
+* a file with any row that cannot be understood imports nothing, and every such row is reported
+  with its row number (row 1 is the header, as in a spreadsheet), the column, what is wrong and
+  what to do;
+* a valid file is imported all-or-nothing;
+* the same file twice changes nothing; a changed row for a known ``episode_id`` updates that
+  episode and the change (old → new values) is written to the audit log.
+
+How the RHI columns are stored: each row with any ``rhi_*`` value becomes one RHI record with the
+stable id ``import-<episode_id>`` covering that one episode. The file holds dates only, so
+``rhi_offered_on`` and ``rhi_completed_on`` are stored as the start of that day
+(``YYYY-MM-DD 00:00``): an offer made on the day the 72-hour deadline falls counts as in time,
+because the file does not say the hour. A re-import treats an offer or completion recorded in the
+app at a time on the same day as unchanged. A ``completed`` outcome with no offer date still counts
+as offered (the counting rule), and is listed on the data-quality page so the offer can be filled in.
+
+Rows that are valid one by one but doubtful together (overlapping episodes, an RHI completed before
+the return...) are imported and listed by :mod:`rhi_desk.register.data_quality`.
+"""
+from __future__ import annotations
+
+import csv
+import os
+import sqlite3
+from contextlib import contextmanager
+from operator import itemgetter
+from pathlib import Path
+from typing import Callable
+
+import sqlite_utils
+
+from rhi_desk import audit
+from rhi_desk.clock import now_minute
+from rhi_desk.db import write_transaction
+from rhi_desk.register.import_format import (
+    _ID,
+    COLUMNS,
+    ID_FIX,
+    ImportRefused,
+    ImportResult,
+    Preview,
+    RowError,
+    _check_header,
+    _check_row,
+    _Duplicate,
+    _duplicates,
+    _open,
+    _Plan,
+    _sort,
+)
+from rhi_desk.register.import_writer import _refresh_child_status, _Writer
+
+BATCH = 5_000
+IMPORT_CACHE_KIB = 16_384  # a fixed 16 MB page cache while importing (64 MB and 256 MB were no faster)
+
+
+
+
+
+
+
+
+
+
+
+
+Progress = Callable[[str, float], None]
+
+
+# ---------------------------------------------------------------------------------------------
+# Public API
+
+
+def validate_file(db: sqlite_utils.Database, path: str | os.PathLike) -> Preview:
+    """Check the file and count what importing it would do; changes nothing."""
+    path = Path(path)
+    preview = Preview(file_name=path.name)
+    started = not db.conn.in_transaction
+    if started:
+        db.conn.execute("BEGIN")  # one consistent view of the register while counting
+    try:
+        plan = _run(db, path, preview, write=False)
+        if plan is not None:
+            preview.errors.extend(_duplicates(db, path))
+    finally:
+        if started:
+            db.conn.execute("ROLLBACK")
+    _sort(preview.errors)
+    return preview
+
+
+def import_episodes(db: sqlite_utils.Database, path: str | os.PathLike, *, by: str | None = None,
+                    progress: Progress | None = None) -> ImportResult:
+    """Import the episode register CSV at ``path`` in one transaction; raises ImportRefused if any row is bad."""
+    path = Path(path)
+    result = ImportResult(file_name=path.name)
+    report = progress or (lambda phase, fraction: None)
+    old_cache = db.execute("PRAGMA cache_size").fetchone()[0]
+    db.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
+    # Every value is checked before it is written and every child id comes from the children just
+    # looked up or written, so the per-row CHECK and foreign-key tests would only repeat that work
+    # (they are a third of the time); both are back on before this function returns.
+    foreign_keys = db.execute("PRAGMA foreign_keys").fetchone()[0]
+    db.execute("PRAGMA foreign_keys = OFF")
+    db.execute("PRAGMA ignore_check_constraints = ON")
+    plan = None
+    try:
+        with write_transaction(db):
+            estimate = path.stat().st_size // 80 if path.exists() else 0
+            with _indexes_rebuilt_if_bulk(db, estimate):
+                plan = _run(db, path, result, write=True, by=by, report=report)
+                if not result.ok:
+                    if plan is not None:
+                        result.errors.extend(_duplicates(db, path))
+                    raise ImportRefused(_sort(result.errors))
+            report("Updating each child's current status", 0.97)
+            _refresh_child_status(db, plan, by, result.file_name)
+            audit.record(db, "episodes.import", username=by, object_type="import", object_id=path.name,
+                         detail={"rows": result.rows, "new_episodes": result.new_episodes,
+                                 "changed_episodes": result.changed_episodes,
+                                 "unchanged_episodes": result.unchanged_episodes,
+                                 "new_children": result.new_children,
+                                 "changed_children": result.changed_children})
+    except (sqlite3.IntegrityError, _Duplicate) as exc:
+        # An episode id used twice in the file: find every such row (rare, so only looked for now).
+        errors = _duplicates(db, path)
+        if not errors:
+            errors = [RowError(None, None, f"The file clashes with records already held ({exc})",
+                               "Nothing was changed. Tell your administrator, with the file")]
+        raise ImportRefused(_sort(errors)) from None
+    finally:
+        db.execute("DROP TABLE IF EXISTS temp.episode_import_held")
+        db.execute("PRAGMA ignore_check_constraints = OFF")
+        db.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
+        db.execute(f"PRAGMA cache_size = {old_cache}")
+    report("Finished", 1.0)
+    return result
+
+
+BULK_TABLES = ("episodes", "return_home_interviews", "rhi_episodes")
+
+
+@contextmanager
+def _indexes_rebuilt_if_bulk(db, rows: int):
+    """For an import at least as big as the register held, drop the secondary indexes and build them after.
+
+    Building an index once from sorted rows is several times faster than updating it row by row.
+    Inside the import's transaction, so a failed import leaves the indexes exactly as they were.
+    """
+    held = db.execute("SELECT count(*) FROM episodes").fetchone()[0]
+    if rows < 20_000 or rows < held:
+        yield
+        return
+    marks = ", ".join("?" * len(BULK_TABLES))
+    indexes = db.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+                         f"AND tbl_name IN ({marks})", BULK_TABLES).fetchall()
+    for name, _ in indexes:
+        db.execute(f'DROP INDEX "{name}"')
+    yield
+    for _, sql in indexes:
+        db.execute(sql)
+
+
+
+
+
+
+
+
+def _run(db, path: Path, result: Preview, *, write: bool, by: str | None = None,
+         report: Progress | None = None) -> _Plan | None:
+    """Read the file once: check every row, count new/changed/unchanged, and (``write``) import.
+
+    Writing stops at the first bad row but checking goes on, so every bad row is reported; the
+    caller then rolls the transaction back.
+    """
+    errors = result.errors
+    try:
+        size = max(path.stat().st_size, 1)
+        raw, reader = _open(path)
+    except OSError:
+        errors.append(RowError(None, None, "The file could not be opened", "Check the file still exists and try again"))
+        return None
+    with raw:
+        try:
+            try:
+                header = next(reader)
+            except StopIteration:
+                errors.append(RowError(None, None, "The file is empty",
+                                       "Choose the episode register CSV file, with its header row"))
+                return None
+            names = _check_header(header, errors)
+            if names is None:
+                return None
+            plan = _Plan(tuple(names.index(c) for c in COLUMNS), {})
+            state = _Writer(db, result, write, by, plan)
+            pick = itemgetter(*plan.order)
+            width = len(names)
+            strip = str.strip
+            now = now_minute()
+            today = now[:10]
+            children = plan.children
+            batch = []
+            rows = 0
+            for number, record in enumerate(reader, start=2):
+                if len(record) != width:
+                    if any(v.strip() for v in record):
+                        errors.append(RowError(
+                            number, None, f"This row has {len(record)} values but the header has {width} columns",
+                            "Check for a missing or extra comma, or a value with a comma that is not in quotes"))
+                    continue
+                if not any(record):
+                    continue
+                rows += 1
+                # Fast path: every check of _check_row is an exact match that no value with spaces
+                # around it passes, so a row of a known child that passes unstripped needs no strip.
+                values = pick(record)
+                problems = _check_row(values, now, today)
+                seen = children.get(values[1])
+                if problems is not None or seen is None:
+                    values = tuple(map(strip, values))
+                    problems = _check_row(values, now, today)
+                    child_id, dob = values[1], values[2]
+                    if child_id and dob:
+                        seen = children.get(child_id)
+                        if seen is None:
+                            children[child_id] = seen = [dob, number]
+                            if not _ID(child_id):
+                                problems = (problems or []) + [(
+                                    "child_id", f"{child_id!r} cannot be used as a child id", ID_FIX)]
+                        if seen[0] != dob:
+                            problems = (problems or []) + [_other_birth_date(values, seen)]
+                elif seen[0] != values[2]:
+                    problems = [_other_birth_date(values, seen)]
+                if problems:
+                    errors.extend(RowError(number, column, problem, fix) for column, problem, fix in problems)
+                elif not errors:
+                    batch.append(values)
+                    if len(batch) >= BATCH:
+                        state.add(batch)
+                        batch = []
+                        report and report("Importing" if write else "Checking", 0.9 * raw.tell() / size)
+            if batch and not errors:
+                state.add(batch)
+        except UnicodeDecodeError:
+            errors.clear()
+            errors.append(RowError(None, None, "The file is not saved as UTF-8 text",
+                                   "Save it from your spreadsheet as 'CSV UTF-8 (comma delimited)' and try again"))
+            return None
+        except csv.Error as exc:
+            errors.append(RowError(reader.line_num, None, f"The file is not a readable CSV file ({exc})",
+                                   "Save it from your spreadsheet as 'CSV UTF-8 (comma delimited)' and try again"))
+            return None
+    result.rows = rows
+    if not errors:
+        state.finish()
+    return plan
+
+
+def _other_birth_date(values: tuple, seen: list) -> tuple:
+    return ("date_of_birth", f"The date of birth {values[2]} for child {values[1]} differs from row "
+                             f"{seen[1]} ({seen[0]})", "Give the child the same date of birth on every row")

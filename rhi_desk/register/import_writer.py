@@ -1,0 +1,264 @@
+"""Writing checked import rows: new episodes and RHIs in batches, changes to those already held."""
+from __future__ import annotations
+
+from rhi_desk import audit
+from rhi_desk.clock import now_iso
+from rhi_desk.register.import_format import (
+    _YES_NO,
+    RHI_ID_PREFIX,
+    Preview,
+    _Duplicate,
+    _Plan,
+)
+
+
+class _Writer:
+    """Pass the checked rows, a batch at a time, to the register: compare with what is held, and write."""
+
+    # The new episodes and RHIs of one import share one stamp, written into the statements by __init__
+    # rather than bound for each of a million rows.
+    INSERT_EPISODE = ('INSERT INTO episodes (id, episode_id, child, episode_type, start, "end", looked_after, '
+                      "other_la, placement, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, {stamps})")
+    INSERT_RHI = ("INSERT INTO return_home_interviews (id, rhi_id, child, interviewer_type, offered_at, outcome, "
+                  "completed_at, origin, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'import', {stamps})")
+    INSERT_LINK = "INSERT INTO rhi_episodes (rhi, episode) VALUES (?, ?)"
+    INSERT_CHILD = "INSERT INTO children (id, child_id, date_of_birth, created_at, updated_at) VALUES (?, ?, ?, ?, ?)"
+
+    def __init__(self, db, result: Preview, write: bool, by: str | None, plan: _Plan):
+        self.db, self.result, self.write, self.by, self.fresh = db, result, write, by, plan.fresh
+        self.stamp = now_iso()
+        stamps = f"'{self.stamp}', '{self.stamp}'"  # YYYY-MM-DD HH:MM:SS from the clock, never from the file
+        self.insert_episode = self.INSERT_EPISODE.format(stamps=stamps)
+        self.insert_rhi = self.INSERT_RHI.format(stamps=stamps)
+        self.max_episode = db.execute("SELECT coalesce(max(id), 0) FROM episodes").fetchone()[0]
+        self.any_held = db.execute("SELECT 1 FROM episodes LIMIT 1").fetchone() is not None
+        self.next_episode = self.max_episode + 1
+        self.next_rhi = db.execute("SELECT coalesce(max(id), 0) FROM return_home_interviews").fetchone()[0] + 1
+        self.next_child = db.execute("SELECT coalesce(max(id), 0) FROM children").fetchone()[0] + 1
+        self.child_pks: dict[str, int] = {}
+        self.corrected: list = []
+        self.new = self.changed = 0
+        if write and self.any_held:
+            # Held episodes met so far: a second row for one of them is a repeated id.
+            db.execute("DROP TABLE IF EXISTS temp.episode_import_held")
+            db.execute("CREATE TABLE temp.episode_import_held (episode_id TEXT PRIMARY KEY) WITHOUT ROWID")
+
+    def _children(self, batch: list[tuple]) -> None:
+        """Look up (and, writing, add) the children of this batch not met before."""
+        unknown = list({v[1]: v[2] for v in batch if v[1] not in self.child_pks}.items())
+        if not unknown:
+            return
+        dobs = dict(unknown)
+        held = _in_chunks(self.db, "SELECT child_id, id, date_of_birth FROM children WHERE child_id IN",
+                          list(dobs))
+        for child_id, pk, dob in held:
+            self.child_pks[child_id] = pk
+            if dob != dobs[child_id]:
+                self.corrected.append((child_id, pk, dob, dobs[child_id]))
+        fresh = []
+        for child_id, dob in unknown:
+            if child_id not in self.child_pks:
+                self.child_pks[child_id] = self.next_child
+                self.fresh[child_id] = ("", 0, 0, None)
+                fresh.append((self.next_child, child_id, dob, self.stamp, self.stamp))
+                self.next_child += 1
+        self.result.new_children += len(fresh)
+        if self.write and fresh:
+            self.db.conn.executemany(self.INSERT_CHILD, fresh)
+
+    def add(self, batch: list[tuple]) -> None:
+        """Compare one batch of checked rows with the register and (writing) import it."""
+        self._children(batch)
+        child_pks, stamp, write, fresh = self.child_pks, self.stamp, self.write, self.fresh
+        held = {}
+        if self.any_held:
+            held = {found[0]: found for found in _in_chunks(self.db, _LOOKUP, [v[0] for v in batch])}
+            if write and held:
+                # A repeated id fails this insert (the import then lists every repeated row).
+                self.db.conn.executemany("INSERT INTO temp.episode_import_held VALUES (?)",
+                                         [(v[0],) for v in batch if v[0] in held])
+        episodes, rhis, links = [], [], []
+        next_episode, next_rhi, new = self.next_episode, self.next_rhi, 0
+        yes_no = _YES_NO
+        for values in batch:
+            old = held.get(values[0]) if held else None
+            if old is None:
+                new += 1
+                if not write:
+                    continue
+                # The hot path (every row of a first import), kept inline: see _normalise.
+                episode_id, child_id, _, kind, start, end, la, ola, placement, offered, outcome, completed, by = values
+                if len(start) != 16 or start[10] != " ":
+                    start = start[:10] + " " + start[11:16]
+                if not end:
+                    end = None
+                elif len(end) != 16 or end[10] != " ":
+                    end = end[:10] + " " + end[11:16]
+                la, ola, placement = yes_no[la], yes_no[ola], placement or None
+                child = child_pks[child_id]
+                latest = fresh.get(child_id)
+                if latest is not None and start >= latest[0]:
+                    fresh[child_id] = (start, la, ola, placement)
+                episodes.append((next_episode, episode_id, child, kind, start, end, la, ola, placement))
+                if offered or outcome or completed or by:
+                    rhis.append((next_rhi, RHI_ID_PREFIX + episode_id, child, by or None,
+                                 offered + " 00:00" if offered else None, outcome or None,
+                                 completed + " 00:00" if completed else None))
+                    links.append((next_rhi, next_episode))
+                    next_rhi += 1
+                next_episode += 1
+                continue
+            values = _normalise(values)
+            if write and old[1] > self.max_episode:
+                raise _Duplicate(values[0])  # added earlier in this same import
+            changes = _changes(old, values)
+            if changes:
+                self.changed += 1
+                if write:
+                    rhi_pk = None
+                    if "rhi" in changes and old[9] is None:  # the held episode gains an RHI
+                        rhi_pk, next_rhi = next_rhi, next_rhi + 1
+                    _update_episode(self.db, old, values, changes, child_pks, self.by, stamp,
+                                    self.result.file_name, rhi_pk)
+        self.next_episode, self.next_rhi = next_episode, next_rhi
+        self.new += new
+        if episodes:
+            executemany = self.db.conn.executemany
+            executemany(self.insert_episode, episodes)
+            if rhis:
+                executemany(self.insert_rhi, rhis)
+                executemany(self.INSERT_LINK, links)
+
+    def finish(self) -> None:
+        """Fill the counts and (writing) correct the dates of birth that changed."""
+        result = self.result
+        result.new_episodes = self.new
+        result.changed_episodes = self.changed
+        result.unchanged_episodes = result.rows - self.new - self.changed
+        result.changed_children = len(self.corrected)
+        if not self.write:
+            return
+        for child_id, pk, old, new in self.corrected:
+            self.db.execute("UPDATE children SET date_of_birth = ?, updated_at = ? WHERE id = ?",
+                            [new, self.stamp, pk])
+            audit.record(self.db, "child.import_update", username=self.by, object_type="child", object_id=child_id,
+                         detail={"file": self.result.file_name, "changes": {"date_of_birth": [old, new]}})
+
+
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparing with the records held
+
+_LOOKUP = f"""
+SELECT e.episode_id, e.id, c.child_id, e.episode_type, e.start, e."end", e.looked_after, e.other_la, e.placement,
+       r.id, r.offered_at, r.outcome, r.completed_at, r.interviewer_type
+FROM episodes e JOIN children c ON c.id = e.child
+LEFT JOIN return_home_interviews r ON r.rhi_id = '{RHI_ID_PREFIX}' || e.episode_id
+WHERE e.episode_id IN
+"""
+_CHUNK = 500
+
+
+def _in_chunks(db, sql: str, keys: list) -> list:
+    found = []
+    for i in range(0, len(keys), _CHUNK):
+        part = keys[i:i + _CHUNK]
+        found.extend(db.execute(sql + " (" + ", ".join("?" * len(part)) + ")", part).fetchall())
+    return found
+
+
+def _normalise(v: tuple) -> tuple:
+    """A checked row as it is stored (same positions as COLUMNS)."""
+    start, end = v[4], v[5]
+    return (v[0], v[1], v[2], v[3],
+            start if len(start) == 16 and start[10] == " " else start[:10] + " " + start[11:16],
+            (end if len(end) == 16 and end[10] == " " else end[:10] + " " + end[11:16]) if end else None,
+            _YES_NO[v[6]], _YES_NO[v[7]], v[8] or None, v[9] or None, v[10] or None, v[11] or None, v[12] or None)
+
+
+_EPISODE_FIELDS = (("child_id", 2, 1), ("episode_type", 3, 3), ("start", 4, 4), ("end", 5, 5),
+                   ("looked_after", 6, 6), ("other_la", 7, 7), ("placement", 8, 8))
+_RHI_FIELDS = (("rhi_offered_on", "offered_at", 10, 9), ("rhi_outcome", "outcome", 11, 10),
+               ("rhi_completed_on", "completed_at", 12, 11), ("rhi_by", "interviewer_type", 13, 12))
+
+
+def _changes(old: tuple, new: tuple) -> dict:
+    """What differs between a held episode (a _LOOKUP row) and the file's row: {column: [old, new]}."""
+    changes = {name: [old[o], new[n]] for name, o, n in _EPISODE_FIELDS if old[o] != new[n]}
+    has_rhi = new[9] or new[10] or new[11] or new[12]
+    if old[9] is None:
+        if has_rhi:
+            changes["rhi"] = [None, {name: new[n] for name, _, _, n in _RHI_FIELDS}]
+    elif has_rhi:
+        for name, column, o, n in _RHI_FIELDS:
+            stored = old[o]
+            if column.endswith("_at"):
+                # The file holds the day only: a time recorded in the app on the same day is the same.
+                if (stored or "")[:10] != (new[n] or ""):
+                    changes[name] = [stored, new[n] and new[n] + " 00:00"]
+            elif stored != new[n]:
+                changes[name] = [stored, new[n]]
+    elif any(old[o] is not None for _, _, o, _ in _RHI_FIELDS):
+        changes["rhi"] = [{column: old[o] for _, column, o, _ in _RHI_FIELDS}, None]
+    return changes
+
+
+def _update_episode(db, old: tuple, new: tuple, changes: dict, child_pks: dict, by, stamp, file_name,
+                    new_rhi_pk: int | None = None) -> None:
+    """Apply one changed row to a held episode and its imported RHI, and audit old → new."""
+    pk, child = old[1], child_pks[new[1]]
+    if any(name in changes for name, _, _ in _EPISODE_FIELDS):
+        db.execute('UPDATE episodes SET child = ?, episode_type = ?, start = ?, "end" = ?, looked_after = ?, '
+                   'other_la = ?, placement = ?, updated_at = ? WHERE id = ?',
+                   [child, new[3], new[4], new[5], new[6], new[7], new[8], stamp, pk])
+        if "episode_type" in changes:
+            db.execute("INSERT INTO episode_type_changes (episode, from_type, to_type, changed_at, changed_by) "
+                       "VALUES (?, ?, ?, ?, ?)", [pk, old[3], new[3], stamp, by or "import"])
+    rhi_pk = old[9]
+    if "rhi" in changes and rhi_pk is None:
+        rhi_pk = new_rhi_pk  # given by the writer, which numbers this import's new RHIs
+        db.execute("INSERT INTO return_home_interviews (id, rhi_id, child, interviewer_type, offered_at, outcome, "
+                   "completed_at, origin, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'import', ?, ?)",
+                   [rhi_pk, RHI_ID_PREFIX + new[0], child, new[12], new[9] and new[9] + " 00:00", new[10],
+                    new[11] and new[11] + " 00:00", stamp, stamp])
+        db.execute("INSERT OR IGNORE INTO rhi_episodes (rhi, episode) VALUES (?, ?)", [rhi_pk, pk])
+    elif "rhi" in changes:
+        db.execute("UPDATE return_home_interviews SET offered_at = NULL, outcome = NULL, completed_at = NULL, "
+                   "interviewer_type = NULL, updated_at = ? WHERE id = ?", [stamp, rhi_pk])
+    else:
+        sets = {column: changes[name][1] for name, column, _, _ in _RHI_FIELDS if name in changes}
+        if sets or "child_id" in changes:
+            sets["child"] = child
+            sets["updated_at"] = stamp
+            db.execute("UPDATE return_home_interviews SET " + ", ".join(f"{c} = ?" for c in sets)
+                       + " WHERE id = ?", [*sets.values(), rhi_pk])
+    audit.record(db, "episode.import_update", username=by, object_type="episode", object_id=new[0],
+                 detail={"file": file_name, "changes": changes})
+
+
+def _refresh_child_status(db, plan: _Plan, by, file_name) -> None:
+    """Set each imported child's looked-after status, placement and OLA flag from their latest episode."""
+    stamp = now_iso()
+    # Children added by this import: their latest episode was noted while importing.
+    db.conn.executemany("UPDATE children SET looked_after = ?, other_la = ?, placement = ? WHERE child_id = ?",
+                        [(la, ola, placement, child_id) for child_id, (_, la, ola, placement) in plan.fresh.items()
+                         if (la, ola, placement) != (0, 0, None)])
+    latest = """
+        SELECT c.id, c.child_id, c.looked_after, c.other_la, c.placement, e.looked_after, e.other_la, e.placement
+        FROM children c JOIN episodes e ON e.id = (SELECT id FROM episodes WHERE child = c.id
+                                                   ORDER BY start DESC, id DESC LIMIT 1)
+        WHERE c.child_id IN"""
+    held = [child_id for child_id in plan.children if child_id not in plan.fresh]
+    updates = []
+    for pk, child_id, *old, la, ola, placement in _in_chunks(db, latest, held):
+        new = [la, ola, placement]
+        if old == new:
+            continue
+        updates.append((la, ola, placement, stamp, pk))
+        audit.record(db, "child.import_update", username=by, object_type="child", object_id=child_id,
+                     detail={"file": file_name, "changes": {
+                         name: [o, n] for name, o, n in zip(("looked_after", "other_la", "placement"), old, new)
+                         if o != n}})
+    db.conn.executemany("UPDATE children SET looked_after = ?, other_la = ?, placement = ?, updated_at = ? "
+                        "WHERE id = ?", updates)

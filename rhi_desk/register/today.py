@@ -1,0 +1,107 @@
+"""The Today list: children missing now, returned and awaiting an offer, and offers overdue."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlite_utils
+
+from rhi_desk.clock import MINUTE_FORMAT, now, parse_minute
+from rhi_desk.register import rhi_tracking
+from rhi_desk.register.rules import (
+    OLA_DUTY,
+    OVERDUE_COUNT_LIMIT,
+    OVERDUE_LOOKBACK,
+    OVERDUE_SHOWN,
+    REPEAT_THRESHOLD,
+    REPEAT_WINDOW,
+    RETURN_WINDOW,
+    TODAY_LIMIT,
+    describe_duration,
+)
+
+# ---------------------------------------------------------------------------------------------
+# Today
+
+
+@dataclass
+class Today:
+    """The daily missing meeting's list."""
+
+    at: datetime
+    missing_now: list[dict]
+    returned: list[dict]
+    overdue: list[dict]
+    overdue_total: int
+    repeat: list[dict]
+
+
+_NOT_OFFERED = ("not exists (select 1 from rhi_episodes re join return_home_interviews r on r.id = re.rhi "
+                "where re.episode = e.id and (r.offered_at is not null or r.outcome is not null))")
+_ROW = ('e.id, e.episode_id, e.episode_type, e.start, e."end", e.other_la, e.looked_after, e.placement, '
+        "e.police_risk, c.child_id, c.name, c.responsible_la")
+
+
+def today(db: sqlite_utils.Database, at: datetime | None = None, overdue_shown: int = OVERDUE_SHOWN) -> Today:
+    """Children missing now, returns in the last 72 hours with no offer, overdue RHIs, repeat missing.
+
+    The overdue list gives the ``overdue_shown`` longest overdue and the count of all of them.
+    """
+    at = (at or now()).replace(microsecond=0)
+    now_text = at.strftime("%Y-%m-%d %H:%M:%S")
+    # Stored times are minutes; comparing them with a time in seconds keeps SQL and the clock in step:
+    # a return at 14:05 is overdue from 14:05:00 three days later, as rhi_tracking.clock says.
+    cutoff = (at - RETURN_WINDOW).strftime("%Y-%m-%d %H:%M:%S")
+    lookback = (at - OVERDUE_LOOKBACK).strftime(MINUTE_FORMAT)
+
+    missing_now = list(db.query(
+        f'select {_ROW} from episodes e join children c on c.id = e.child where e."end" is null '
+        f"order by e.start limit {TODAY_LIMIT}"))
+    for row in missing_now:
+        row["duration"] = describe_duration(at - parse_minute(row["start"]))
+        row["clock_label"] = OLA_DUTY if row["other_la"] else None
+
+    returned = list(db.query(
+        f'select {_ROW} from episodes e join children c on c.id = e.child '
+        f'where e."end" > ? and e."end" <= ? and {_NOT_OFFERED} order by e."end" limit {TODAY_LIMIT}',
+        [cutoff, now_text]))
+    for row in returned:
+        _add_clock(row, at)
+
+    overdue_sql = (
+        # Recent returns with no RHI record at all (history imported without one)...
+        f'select {_ROW} from episodes e join children c on c.id = e.child '
+        f'where e."end" <= :cutoff and e."end" >= :lookback and e.other_la = 0 '
+        "and not exists (select 1 from rhi_episodes re where re.episode = e.id) "
+        "union "
+        # ...and RHI records still waiting for an offer, however old (unless another RHI covering
+        # the same return has one).
+        f"select {_ROW} from return_home_interviews r join rhi_episodes re on re.rhi = r.id "
+        "join episodes e on e.id = re.episode join children c on c.id = e.child "
+        'where r.offered_at is null and r.outcome is null and e."end" <= :cutoff and e.other_la = 0 '
+        f"and {_NOT_OFFERED} "
+        f'order by 5 limit {OVERDUE_COUNT_LIMIT}')
+    overdue_all = list(db.query(overdue_sql, {"cutoff": cutoff, "lookback": lookback}))
+    overdue, overdue_total = overdue_all[:overdue_shown], len(overdue_all)
+    for row in overdue:
+        _add_clock(row, at)
+
+    since = (at - REPEAT_WINDOW).strftime(MINUTE_FORMAT)
+    # Group the month's episodes first (on the start index), then look up just those children.
+    repeat = list(db.query(
+        "select c.child_id, c.name, c.other_la, c.responsible_la, n.episodes, n.latest from ("
+        # INDEXED BY: left alone, the planner walks every child's episodes to skip a sort.
+        "select child, count(*) as episodes, max(start) as latest from episodes indexed by episodes_start "
+        f"where start >= ? and start <= ? group by child having count(*) >= {REPEAT_THRESHOLD}) n "
+        f"cross join children c on c.id = n.child order by n.episodes desc, n.latest desc limit {TODAY_LIMIT}",
+        [since, now_text]))
+    return Today(at, missing_now, returned, overdue, overdue_total, repeat)
+
+
+def _add_clock(row: dict, at: datetime) -> None:
+    if row["other_la"]:
+        row["clock"] = None
+        row["clock_label"] = OLA_DUTY
+    else:
+        row["clock"] = rhi_tracking.clock(row["end"], None, at=at)
+        row["clock_label"] = row["clock"].label

@@ -1,0 +1,405 @@
+"""The figures beyond the seed table: timeliness, why RHIs were not done, placements, repeat children, interviewers, and the drill-down behind each figure."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlite_utils
+
+from rhi_desk.clock import now
+from rhi_desk.reports.kpi import (
+    AGE_BANDS,
+    INTERVIEWER_TYPES,
+    NO_FILTERS,
+    NOT_DONE_REASONS,
+    PLACEMENTS,
+    REPEAT_DAYS,
+    REPEAT_EPISODES,
+    TIMELINESS_STATES,
+    Filters,
+    KPIError,
+    _age_sql,
+    _fast_reads,
+    _month_row,
+    _rhi_condition,
+    _where,
+    months_between,
+    rate,
+)
+
+# ---------------------------------------------------------------------------------------------
+# The per-episode frame behind the wider figures and every drill-down
+
+
+def _clock_state(column: str, unusable: str = "0") -> str:
+    """SQL for where an episode's 72-hour clock stands against the time in ``column``.
+
+    The clock runs from the episode's end. A time recorded only as a date is usable when the
+    whole day falls on one side of the deadline; otherwise the case is not measurable, and a
+    not-measurable case is never counted as a breach.
+    """
+    t = column
+    return f"""case
+        when "end" is null then 'still_missing'
+        when length("end") < 16 or deadline is null then 'not_measurable'
+        when {t} is null and {unusable} then 'not_measurable'
+        when {t} is null then case when :now_day > deadline then 'not_yet' else 'pending' end
+        when julianday({t}) is null then 'not_measurable'
+        when length({t}) >= 16 then case when julianday({t}) <= deadline then 'within' else 'late' end
+        when julianday({t}) + 1 <= deadline then 'within'
+        when julianday({t}) > deadline then 'late'
+        else 'not_measurable' end"""
+
+
+class Frame:
+    """A temporary table of one base set of episodes (counted, away or OLA) with everything known about each.
+
+    Use as a context manager; the table is dropped on exit. Columns: ``episode``, ``child``,
+    ``month``, ``start``, ``end``, ``lac``, ``placement``, ``age_band``, ``offered``, ``done``,
+    ``offer_state``, ``completion_state``, ``not_done_reason``, ``latest_rhi``.
+    """
+
+    def __init__(self, db: sqlite_utils.Database, first: str, last: str, filters: Filters = NO_FILTERS,
+                 base: str = "counted", at: datetime | None = None, lookback_days: int = 0):
+        self.db, self.first, self.last, self.filters, self.base = db, first, last, filters, base
+        self.at = at or now()
+        self.lookback_days = lookback_days
+        self.table = f"temp.kpi_frame_{uuid.uuid4().hex[:12]}"
+
+    def __enter__(self) -> "Frame":
+        months_between(self.first, self.last)
+        _fast_reads(self.db)
+        params: dict = {"now": self.at.strftime("%Y-%m-%d %H:%M")}
+        params["now_day"] = self.db.execute("select julianday(?)", [params["now"]]).fetchone()[0]
+        start_from = None
+        if self.lookback_days:
+            start_from = (datetime.strptime(self.first + "-01", "%Y-%m-%d")
+                          - timedelta(days=self.lookback_days)).strftime("%Y-%m-%d")
+        where, _ = _where(self.base, self.first, self.last, self.filters, params, start_from, rhi_filter=False)
+        rhi = _rhi_condition(self.filters, params)
+        params["start_from_real"] = f"{self.first}-01"
+        # One pass over the records: each episode joined to every RHI covering it, folded back to
+        # one row per episode. Grouping by (start, id), the order episodes_start reads them in,
+        # lets SQLite fold as it reads instead of sorting first.
+        inner = f"""
+            select e.id as episode, e.child, substr(e.start, 1, 7) as month, e.start, e."end",
+                   e.looked_after as lac, e.placement, {_age_sql()} as age_band, e.start >= :start_from_real as in_range,
+                   julianday(e.start) as t, julianday(e."end") + 3 as deadline,
+                   coalesce(max(r.offered_at is not null or r.outcome = 'completed'), 0) as offered,
+                   coalesce(max(r.outcome = 'completed'), 0) as done,
+                   min(case when r.offered_at is not null then r.offered_at
+                            when r.outcome = 'completed' then r.completed_at end) as first_offer,
+                   min(case when r.outcome = 'completed' then r.completed_at end) as first_completed,
+                   sum(r.outcome = 'completed' and r.completed_at is null) as completed_without_time,
+                   max(r.id) as latest_rhi,
+                   -- The latest RHI's outcome without looking it up again: the largest id * 8 + code
+                   -- belongs to the latest RHI, and its last digit in base 8 is that RHI's outcome.
+                   max(r.id * 8 + case r.outcome when 'declined' then 1 when 'unavailable' then 2
+                                      when 'missing_again' then 3 else 0 end) % 8 as latest_outcome
+            from episodes e join children c on c.id = e.child
+            left join rhi_episodes re on re.episode = e.id
+            left join return_home_interviews r on r.id = re.rhi{rhi}
+            where {where}
+            group by e.start, e.id{" having count(r.id) > 0" if rhi else ""}"""
+        name = self.table.split('.')[1]
+        self.db.execute(f"""
+            create temp table {name} as
+            select *, {_clock_state('first_offer')} as offer_state,
+                   {_clock_state('first_completed', "completed_without_time > 0")} as completion_state,
+                   case when done then null when latest_rhi is null then 'no_rhi'
+                        when latest_outcome = 1 then 'declined' when latest_outcome = 2 then 'unavailable'
+                        when latest_outcome = 3 then 'missing_again' else 'awaiting_outcome' end as not_done_reason
+            from ({inner})""", params)
+        if self.lookback_days:
+            self.db.execute(f"create index temp.{name}_child on {name} (child, t)")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.db.execute(f"drop table if exists {self.table}")
+
+    def query(self, sql: str, params: dict | None = None) -> list[dict]:
+        """Run ``sql`` with ``{frame}`` standing for the frame's table (episodes in the months only)."""
+        view = f"(select * from {self.table} where in_range)"
+        sql = sql.replace("{frame}", view).replace("{all}", self.table)
+        return list(self.db.query(sql, params or {}))
+
+
+def beyond_the_seed(db: sqlite_utils.Database, first: str, last: str, filters: Filters = NO_FILTERS,
+                    at: datetime | None = None) -> dict:
+    """The wider figures: 72-hour timeliness, reasons not done, LAC by placement, age bands,
+    repeat-missing children, interviews by interviewer type and provider, away and OLA episodes."""
+    months = months_between(first, last)
+    out: dict = {"months": months}
+    with Frame(db, first, last, filters, at=at, lookback_days=REPEAT_DAYS + 1) as frame:
+        counts = _episode_counts(frame, months)
+        out["table"], children_by_age = _children_counts(frame, months)
+        out["timeliness"] = _timeliness(counts, months)
+        out["not_done"] = _not_done(frame, counts)
+        out["placement"] = _placement(counts, months)
+        out["age_bands"] = {"episodes": counts["age"], "children": children_by_age}
+        out["repeat"] = _repeat(frame, months)
+        out["interviewers"] = _interviewers(frame)
+    out["away_ola"] = _away_ola(db, first, last, filters, months)
+    return out
+
+
+def _episode_counts(frame: Frame, months: list[str]) -> dict:
+    """Every per-month episode count of the wider tables, in one pass over the frame."""
+    columns = []
+    for state in TIMELINESS_STATES:
+        columns += [f"sum(offer_state = '{state}') as \"offer.{state}\"",
+                    f"sum(completion_state = '{state}') as \"completion.{state}\""]
+    columns += [f"sum(not_done_reason = '{reason}') as \"not_done.{reason}\"" for reason in NOT_DONE_REASONS]
+    for place in PLACEMENTS:
+        columns += [f"sum(lac and coalesce(placement, 'unknown') = '{place}') as \"placement.{place}\"",
+                    f"sum(lac and done and coalesce(placement, 'unknown') = '{place}') as \"placement_done.{place}\""]
+    columns += [f"sum(age_band = '{band}') as \"age.{band}\"" for band in AGE_BANDS]
+    rows = frame.query(f"select month, {', '.join(columns)} from {{frame}} group by month")
+    table: dict = {}
+    for row in rows:
+        for column, value in row.items():
+            if column != "month":
+                part, key = column.split(".")
+                table.setdefault(part, {}).setdefault(key, {})[row["month"]] = value or 0
+    for part, keys in (("offer", TIMELINESS_STATES), ("completion", TIMELINESS_STATES), ("not_done", NOT_DONE_REASONS),
+                       ("placement", PLACEMENTS), ("placement_done", PLACEMENTS), ("age", AGE_BANDS)):
+        table.setdefault(part, {})
+        for key in keys:
+            table[part][key] = {m: table[part].get(key, {}).get(m, 0) for m in months}
+    return table
+
+
+def _children_counts(frame: Frame, months: list[str]) -> tuple[list[dict], dict]:
+    """The seed table and children by age band, from one pass over the frame grouped by month and child."""
+    bands = ", ".join(f"max(age_band = '{band}') as \"b.{band}\"" for band in AGE_BANDS)
+    band_sums = ", ".join(f"sum(\"b.{band}\") as \"b.{band}\"" for band in AGE_BANDS)
+    rows = frame.query(f"""
+        select month, count(*) as children_missing, sum(offered) as children_offered,
+               sum(done) as children_rhi_done, sum(n) as episodes, sum(n_done) as episodes_rhi_done,
+               sum(n_lac) as lac_episodes, sum(n_lac_done) as lac_episodes_rhi_done, {band_sums}
+        from (select month, child, count(*) as n, max(offered) as offered, max(done) as done,
+                     sum(done) as n_done, sum(lac) as n_lac, sum(lac and done) as n_lac_done, {bands}
+              from {{frame}} group by month, child)
+        group by month""")
+    found = {row["month"]: row for row in rows}
+    table = [_month_row(month, found.get(month, {})) for month in months]
+    children = {band: {m: (found.get(m) or {}).get(f"b.{band}", 0) or 0 for m in months} for band in AGE_BANDS}
+    return table, children
+
+
+def _timeliness(counts: dict, months: list[str]) -> dict:
+    result = {}
+    for name in ("offer", "completion"):
+        table = counts[name]
+        rates = {}
+        for month in months + ["total"]:
+            pick = (lambda s: table[s][month]) if month != "total" else (lambda s: sum(table[s].values()))
+            measurable = pick("within") + pick("late") + pick("not_yet")
+            rates[month] = rate(pick("within"), measurable)
+        result[name] = {"counts": table, "rate": rates}
+    return result
+
+
+def _not_done(frame: Frame, counts: dict) -> dict:
+    reasons = frame.query("""
+        select r.outcome, trim(r.outcome_reason) as reason, count(*) as n from {frame} f
+        join return_home_interviews r on r.id = f.latest_rhi
+        where not f.done and f.not_done_reason in ('declined', 'unavailable', 'missing_again')
+          and trim(coalesce(r.outcome_reason, '')) != ''
+        group by r.outcome, trim(r.outcome_reason) order by n desc, reason limit 15""")
+    return {"counts": counts["not_done"], "reasons": reasons}
+
+
+def _placement(counts: dict, months: list[str]) -> dict:
+    episodes, done = counts["placement"], counts["placement_done"]
+    rates = {p: {m: rate(done[p][m], episodes[p][m]) for m in months} for p in episodes}
+    return {"episodes": episodes, "done": done, "rate": rates}
+
+
+# An episode that is at least the third of its child's within 30 days (counting itself) makes
+# the child "repeat missing" in that episode's month. The frame holds the 30 days before the
+# first month too, and an index on (child, t), so each probe reads a handful of index entries.
+REPEAT_SQL = f"""
+    with ranked as (
+        select g.episode, g.child, g.month, g.in_range,
+               (select count(*) from {{all}} h where h.child = g.child
+                 and h.t between g.t - {REPEAT_DAYS} and g.t) as in_window
+        from {{all}} g where g.in_range
+    )"""
+
+
+def _repeat(frame: Frame, months: list[str]) -> dict:
+    rows = frame.query(REPEAT_SQL + f"""
+        select month, count(distinct child) as n from ranked
+        where in_window >= {REPEAT_EPISODES} group by month""")
+    total = frame.query(REPEAT_SQL + f"""
+        select count(distinct child) as n from ranked where in_window >= {REPEAT_EPISODES}""")
+    by_month = {m: 0 for m in months}
+    for row in rows:
+        by_month[row["month"]] = row["n"]
+    return {"children": by_month, "total": total[0]["n"]}
+
+
+def _interviewers(frame: Frame) -> dict:
+    params: dict = {}
+    cover = ("{frame} f join rhi_episodes re on re.episode = f.episode "
+             "join return_home_interviews r on r.id = re.rhi where f.latest_rhi is not null"
+             + _rhi_condition(frame.filters, params))
+    by_type = frame.query(f"""
+        select coalesce(r.interviewer_type, 'unknown') as interviewer_type, count(distinct r.id) as interviews,
+               count(distinct case when r.offered_at is not null or r.outcome = 'completed' then r.id end) as offered,
+               count(distinct case when r.outcome = 'completed' then r.id end) as completed,
+               count(distinct f.episode) as episodes
+        from {cover} group by 1 order by interviews desc""", params)
+    by_provider = frame.query(f"""
+        select coalesce(nullif(trim(r.assigned_to), ''), 'Not named') as provider, count(distinct r.id) as interviews,
+               count(distinct case when r.outcome = 'completed' then r.id end) as completed,
+               count(distinct f.episode) as episodes
+        from {cover} and r.interviewer_type = 'provider'
+        group by 1 order by completed desc, provider""", params)
+    return {"by_type": by_type, "by_provider": by_provider}
+
+
+def seed_table_from(frame: Frame) -> list[dict]:
+    """The seed table computed from a frame (the dashboard builds one frame for everything)."""
+    return _children_counts(frame, months_between(frame.first, frame.last))[0]
+
+
+def _away_ola(db, first: str, last: str, filters: Filters, months: list[str]) -> dict:
+    params: dict = {}
+    # Away and OLA episodes are counted separately, under the same LAC and age filters.
+    plain = Filters(lac=filters.lac, age_band=filters.age_band)
+    result = {}
+    for base in ("away", "ola"):
+        where, needs_child = _where(base, first, last, plain, params)
+        join = " join children c on c.id = e.child" if needs_child else ""
+        rows = db.query(f"""select substr(e.start, 1, 7) as month, count(*) as episodes,
+                                   count(distinct e.child) as children
+                            from episodes e{join} where {where} group by month""", params)
+        table = {"episodes": {m: 0 for m in months}, "children": {m: 0 for m in months}}
+        for row in rows:
+            table["episodes"][row["month"]] = row["episodes"]
+            table["children"][row["month"]] = row["children"]
+        result[base] = table
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Drill-down: the children or episodes behind any number
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A number on a report and the episodes or children it counts."""
+
+    unit: str  # 'children' or 'episodes'
+    title: str
+    condition: str  # SQL over the frame's columns; ':key' is the drill-down's key, if any
+    base: str = "counted"
+    keys: dict | None = None  # allowed keys and their words
+
+
+METRICS = {
+    "children_missing": Metric("children", "Children who went missing", "1"),
+    "children_offered": Metric("children", "Children offered an RHI", "g.offered"),
+    "children_rhi_done": Metric("children", "Children with an RHI done", "g.done"),
+    "episodes": Metric("episodes", "Missing episodes", "1"),
+    "episodes_rhi_done": Metric("episodes", "Missing episodes with an RHI done", "g.done"),
+    "lac_episodes": Metric("episodes", "Missing episodes of looked-after children", "g.lac"),
+    "lac_episodes_rhi_done": Metric("episodes", "Missing episodes of looked-after children with an RHI done",
+                                    "g.lac and g.done"),
+    "offer_state": Metric("episodes", "Episodes by when the RHI was offered", "g.offer_state = :key",
+                          keys=TIMELINESS_STATES),
+    "completion_state": Metric("episodes", "Episodes by when the RHI was completed",
+                               "g.completion_state = :key", keys=TIMELINESS_STATES),
+    "not_done": Metric("episodes", "Episodes without an RHI done", "not g.done and g.not_done_reason = :key",
+                       keys=NOT_DONE_REASONS),
+    "placement_episodes": Metric("episodes", "Missing episodes of looked-after children by placement",
+                                 "g.lac and coalesce(g.placement, 'unknown') = :key", keys=PLACEMENTS),
+    "placement_done": Metric("episodes", "Missing episodes of looked-after children with an RHI done, by placement",
+                             "g.lac and g.done and coalesce(g.placement, 'unknown') = :key", keys=PLACEMENTS),
+    "age_episodes": Metric("episodes", "Missing episodes by age at the start", "g.age_band = :key", keys=AGE_BANDS),
+    "age_children": Metric("children", "Children who went missing, by age at the start", "g.age_band = :key",
+                           keys=AGE_BANDS),
+    "repeat_children": Metric("children", f"Children missing {REPEAT_EPISODES} or more times in "
+                                          f"{REPEAT_DAYS} days",
+                              f"g.child in (select child from ranked where in_range and in_window >= {REPEAT_EPISODES})"),
+    "interviewer_episodes": Metric("episodes", "Episodes covered by interviews, by interviewer type",
+                                   "coalesce(r.interviewer_type, 'unknown') = :key",
+                                   keys={**INTERVIEWER_TYPES, "unknown": "Not recorded"}),
+    "provider_episodes": Metric("episodes", "Episodes covered by interviews of a provider",
+                                "r.interviewer_type = 'provider' and "
+                                "coalesce(nullif(trim(r.assigned_to), ''), 'Not named') = :key"),
+    "away_episodes": Metric("episodes", "Away episodes (not counted in the KPIs)", "1", base="away"),
+    "away_children": Metric("children", "Children with away episodes (not counted in the KPIs)", "1", base="away"),
+    "ola_episodes": Metric("episodes", "Episodes of children looked after by other authorities "
+                                       "(not counted in the KPIs)", "1", base="ola"),
+    "ola_children": Metric("children", "Children looked after by other authorities (not counted in the KPIs)",
+                           "1", base="ola"),
+}
+
+
+@dataclass
+class Drill:
+    """The children or episodes behind one number."""
+
+    metric: str
+    unit: str
+    title: str
+    months: list[str]
+    rows: list[dict] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        """How many children or episodes (the number the link was on)."""
+        return len(self.rows)
+
+
+def drill(db: sqlite_utils.Database, metric: str, first: str, last: str, filters: Filters = NO_FILTERS,
+          key: str | None = None, at: datetime | None = None) -> Drill:
+    """The children or episodes behind a number: ``metric`` (a key of :data:`METRICS`) over the months.
+
+    Pass ``first == last`` for one month's cell. ``key`` picks the row of a wider table (an age band,
+    a placement, a timeliness state, an interviewer type or a provider's name).
+    """
+    spec = METRICS.get(metric)
+    if spec is None:
+        raise KPIError("That figure is not one the reports know; go back to the dashboard and choose again")
+    if spec.keys is not None and key not in spec.keys:
+        raise KPIError("Choose a row of the table to see the records behind it")
+    months = months_between(first, last)
+    if spec.base != "counted":
+        # Away and OLA episodes are counted under the LAC and age filters only (as in the table).
+        filters = Filters(lac=filters.lac, age_band=filters.age_band)
+    params: dict = {"key": key}
+    condition = spec.condition
+    prefix = ""
+    lookback = 0
+    if metric == "repeat_children":
+        prefix, lookback = REPEAT_SQL, REPEAT_DAYS + 1
+    elif metric in ("interviewer_episodes", "provider_episodes"):
+        condition = (f"exists (select 1 from rhi_episodes re join return_home_interviews r on r.id = re.rhi "
+                     f"where re.episode = g.episode and {condition}{_rhi_condition(filters, params)})")
+    if spec.keys:
+        title = f"{spec.title}: {spec.keys[key].lower() if key != 'unknown' else spec.keys[key].lower()}"
+    else:
+        title = spec.title + (f": {key}" if key else "")
+    result = Drill(metric, spec.unit, title, months)
+    with Frame(db, first, last, filters, base=spec.base, at=at, lookback_days=lookback) as frame:
+        if spec.unit == "episodes":
+            sql = f"""{prefix}
+                select e.episode_id, c.child_id, c.name, c.date_of_birth, e.episode_type, e.start, e."end",
+                       e.looked_after, e.other_la, e.placement, g.age_band, g.offered, g.done, g.offer_state,
+                       g.completion_state, g.not_done_reason, g.first_offer, g.first_completed
+                from {{frame}} g join episodes e on e.id = g.episode join children c on c.id = e.child
+                where {condition} order by e.start, c.child_id"""
+        else:
+            sql = f"""{prefix}
+                select c.child_id, c.name, c.date_of_birth, count(*) as episodes,
+                       max(g.offered) as offered, max(g.done) as done, max(g.lac) as lac,
+                       min(g.start) as first_start, max(g.start) as last_start
+                from {{frame}} g join children c on c.id = g.child
+                where {condition} group by c.id order by c.child_id"""
+        result.rows = frame.query(sql, params)
+    return result

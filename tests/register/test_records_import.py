@@ -1,0 +1,288 @@
+"""The episode register import: every bad row named, all-or-nothing, idempotent, changes audited."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import pytest
+import time_machine
+from records_helpers import row, table_counts, write_register
+
+from rhi_desk import audit
+from rhi_desk.register import episode_import
+from rhi_desk.register.episode_import import (
+    ImportRefused,
+    import_episodes,
+    validate_file,
+)
+
+NOW = datetime(2018, 2, 1, 9, 0)
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def good_rows():
+    return [
+        row("E1", "C1", start="2017-05-01 10:00", end="2017-05-02 11:00", rhi_offered_on="2017-05-03",
+            rhi_outcome="completed", rhi_completed_on="2017-05-04", rhi_by="missing_team"),
+        row("E2", "C1", episode_type="away", start="2017-06-01T10:00", end="2017-06-01T12:00:30",
+            placement="out_of_borough"),
+        row("E3", "C2", date_of_birth="2003-01-09", start="2017-07-01 10:00", end="", looked_after="N",
+            placement=""),
+        row("E4", "C3", other_la="Y", placement="neighbouring", rhi_outcome="declined", rhi_offered_on="2017-05-03"),
+    ]
+
+
+def test_valid_file_imports_episodes_children_and_rhis(hub_db, tmp_path):
+    path = write_register(tmp_path / "register.csv", good_rows())
+    preview = validate_file(hub_db, path)
+    assert preview.ok and (preview.rows, preview.new_episodes, preview.new_children) == (4, 4, 3)
+    assert table_counts(hub_db)["episodes"] == 0, "checking a file changes nothing"
+
+    result = import_episodes(hub_db, path, by="mo")
+    assert (result.new_episodes, result.changed_episodes, result.new_children) == (4, 0, 3)
+    e2 = hub_db.execute('select start, "end", episode_type, placement from episodes where episode_id = ?',
+                        ["E2"]).fetchone()
+    assert e2 == ("2017-06-01 10:00", "2017-06-01 12:00", "away", "out_of_borough")
+    e3 = hub_db.execute('select "end", looked_after, placement from episodes where episode_id = ?', ["E3"]).fetchone()
+    assert e3 == (None, 0, None)
+    rhi = dict(hub_db.execute("select * from return_home_interviews where rhi_id = 'import-E1'").fetchone() and
+               next(iter(hub_db.query("select * from return_home_interviews where rhi_id = 'import-E1'"))))
+    assert (rhi["offered_at"], rhi["outcome"], rhi["completed_at"], rhi["interviewer_type"]) == (
+        "2017-05-03 00:00", "completed", "2017-05-04 00:00", "missing_team")
+    linked = hub_db.execute("select e.episode_id from rhi_episodes re join episodes e on e.id = re.episode "
+                            "join return_home_interviews r on r.id = re.rhi where r.rhi_id = 'import-E1'").fetchall()
+    assert linked == [("E1",)]
+    assert hub_db.execute("select count(*) from return_home_interviews").fetchone()[0] == 2  # E1 and E4 only
+    # The child's current status comes from the latest episode.
+    c1 = hub_db.execute("select date_of_birth, looked_after, placement from children where child_id = 'C1'").fetchone()
+    assert c1 == ("2005-03-04", 1, "out_of_borough")
+    assert hub_db.execute("select other_la from children where child_id = 'C3'").fetchone() == (1,)
+    assert [e["action"] for e in audit.entries(hub_db, object_type="import")] == ["episodes.import"]
+
+
+def test_same_file_twice_changes_nothing(hub_db, tmp_path):
+    path = write_register(tmp_path / "register.csv", good_rows())
+    import_episodes(hub_db, path)
+    before = table_counts(hub_db)
+    snapshot = hub_db.execute("select * from episodes order by id").fetchall()
+    again = import_episodes(hub_db, path)
+    assert again.nothing_changed
+    assert "nothing changed" in again.summary()
+    assert (again.unchanged_episodes, again.new_episodes, again.changed_episodes) == (4, 0, 0)
+    after = table_counts(hub_db)
+    assert after["audit_log"] == before["audit_log"] + 1  # only the import's own summary entry
+    assert {k: v for k, v in after.items() if k != "audit_log"} == {k: v for k, v in before.items() if k != "audit_log"}
+    assert hub_db.execute("select * from episodes order by id").fetchall() == snapshot
+
+
+def test_changed_row_updates_the_episode_and_is_audited(hub_db, tmp_path):
+    import_episodes(hub_db, write_register(tmp_path / "v1.csv", good_rows()))
+    rows = good_rows()
+    rows[0]["end"] = "2017-05-02 15:30"
+    rows[0]["episode_type"] = "away"
+    rows[2]["rhi_offered_on"] = "2017-07-05"
+    preview = validate_file(hub_db, write_register(tmp_path / "v2.csv", rows))
+    assert (preview.changed_episodes, preview.unchanged_episodes, preview.new_episodes) == (2, 2, 0)
+    result = import_episodes(hub_db, tmp_path / "v2.csv", by="mo")
+    assert result.changed_episodes == 2
+    assert hub_db.execute('select "end", episode_type from episodes where episode_id = ?', ["E1"]).fetchone() == (
+        "2017-05-02 15:30", "away")
+    entry = audit.entries(hub_db, object_type="episode", object_id="E1")[0]
+    assert entry["action"] == "episode.import_update" and entry["username"] == "mo"
+    changes = json.loads(entry["detail"])["changes"]
+    assert changes["end"] == ["2017-05-02 11:00", "2017-05-02 15:30"]
+    assert changes["episode_type"] == ["missing", "away"]
+    assert hub_db.execute("select from_type, to_type from episode_type_changes").fetchall() == [("missing", "away")]
+    # E3 gained an RHI offer: a new RHI record, audited too.
+    assert hub_db.execute("select offered_at from return_home_interviews where rhi_id = 'import-E3'").fetchone() == (
+        "2017-07-05 00:00",)
+    assert audit.entries(hub_db, object_type="episode", object_id="E3")
+
+
+def test_offer_recorded_in_the_app_at_a_time_on_the_same_day_is_not_a_change(hub_db, tmp_path):
+    path = write_register(tmp_path / "register.csv", good_rows())
+    import_episodes(hub_db, path)
+    hub_db.execute("update return_home_interviews set offered_at = '2017-05-03 14:20' where rhi_id = 'import-E1'")
+    assert validate_file(hub_db, path).nothing_to_change
+
+
+def test_rhi_columns_emptied_clear_the_imported_rhi_once(hub_db, tmp_path):
+    import_episodes(hub_db, write_register(tmp_path / "v1.csv", good_rows()))
+    rows = good_rows()
+    for c in ("rhi_offered_on", "rhi_outcome", "rhi_completed_on", "rhi_by"):
+        rows[0][c] = ""
+    path = write_register(tmp_path / "v2.csv", rows)
+    assert import_episodes(hub_db, path).changed_episodes == 1
+    assert hub_db.execute("select offered_at, outcome from return_home_interviews where rhi_id = 'import-E1'"
+                          ).fetchone() == (None, None)
+    assert import_episodes(hub_db, path).nothing_changed
+
+
+def test_date_of_birth_corrected_for_a_known_child_is_audited(hub_db, tmp_path):
+    import_episodes(hub_db, write_register(tmp_path / "v1.csv", good_rows()))
+    rows = [r | {"date_of_birth": "2005-03-05"} if r["child_id"] == "C1" else r for r in good_rows()]
+    result = import_episodes(hub_db, write_register(tmp_path / "v2.csv", rows), by="mo")
+    assert result.changed_children == 1
+    assert hub_db.execute("select date_of_birth from children where child_id = 'C1'").fetchone() == ("2005-03-05",)
+    detail = json.loads(audit.entries(hub_db, object_type="child", object_id="C1")[0]["detail"])
+    assert detail["changes"]["date_of_birth"] == ["2005-03-04", "2005-03-05"]
+
+
+BAD_VALUES = [
+    ("episode_id", "", "blank"),
+    ("episode_id", "E/3", "cannot be used as an episode id"),  # ids appear in the app's addresses
+    ("episode_id", "E 3", "cannot be used as an episode id"),
+    ("child_id", "", "blank"),
+    ("child_id", "C/9", "cannot be used as a child id"),
+    ("child_id", "C?9", "cannot be used as a child id"),
+    ("date_of_birth", "", "blank"),
+    ("date_of_birth", "04/03/2005", "not a date"),
+    ("date_of_birth", "2005-02-29", "not a date"),
+    ("date_of_birth", "2019-01-01", "future"),
+    ("episode_type", "lost", "not an episode type"),
+    ("episode_type", "M", "not an episode type"),
+    ("start", "", "blank"),
+    ("start", "2017-05-01", "not a date and time"),
+    ("start", "01/05/2017 10:00", "not a date and time"),
+    ("start", "2017-05-01 10:00:00", "not a date and time"),
+    ("start", "2017-05-01 24:00", "not a date and time"),
+    ("start", "2017-04-31 10:00", "not a date and time"),
+    ("start", "2018-03-01 10:00", "future"),
+    ("end", "2017-05-01 09:00", "before the start"),
+    ("end", "2017-05-02T11:60", "not a date and time"),
+    ("end", "2018-02-01 09:01", "future"),
+    ("looked_after", "yes", "not Y or N"),
+    ("other_la", "", "not Y or N"),
+    ("placement", "abroad", "not a placement"),
+    ("rhi_offered_on", "2017-05-03 10:00", "not a date"),
+    ("rhi_offered_on", "2018-02-02", "future"),
+    ("rhi_outcome", "done", "not an RHI outcome"),
+    ("rhi_completed_on", "2017-13-01", "not a date"),
+    ("rhi_by", "police", "not an interviewer type"),
+]
+
+
+@pytest.mark.parametrize("column,value,words", BAD_VALUES, ids=[f"{c}={v!r}" for c, v, _ in BAD_VALUES])
+def test_each_bad_value_is_reported_with_row_column_and_what_to_do(hub_db, tmp_path, column, value, words):
+    rows = good_rows()
+    rows[2][column] = value
+    path = write_register(tmp_path / "bad.csv", rows)
+    before = table_counts(hub_db)
+    errors = validate_file(hub_db, path).errors
+    assert [(e.row, e.column) for e in errors] == [(4, column)], errors
+    assert words in errors[0].problem
+    assert errors[0].fix and errors[0].fix[0].isupper()
+    with pytest.raises(ImportRefused) as refused:
+        import_episodes(hub_db, path)
+    assert [(e.row, e.column) for e in refused.value.errors] == [(4, column)]
+    assert "Nothing was changed" in str(refused.value)
+    assert table_counts(hub_db) == before
+
+
+@pytest.mark.parametrize("changes,column", [
+    ({"other_la": "Y", "looked_after": "N", "placement": ""}, "other_la"),
+    ({"looked_after": "N", "placement": "in_borough"}, "placement"),
+    ({"rhi_outcome": "declined", "rhi_completed_on": "2017-05-04"}, "rhi_completed_on"),
+    ({"date_of_birth": "2005-03-05"}, "date_of_birth"),  # C1 disagrees with row 2
+    ({"episode_id": "E1"}, "episode_id"),  # repeated
+])
+def test_rows_that_contradict_themselves_or_each_other_are_bad_rows(hub_db, tmp_path, changes, column):
+    rows = good_rows()
+    rows[1].update(changes)
+    errors = validate_file(hub_db, write_register(tmp_path / "bad.csv", rows)).errors
+    assert [(e.row, e.column) for e in errors] == [(3, column)], errors
+
+
+def test_one_bad_row_among_many_imports_nothing_and_every_bad_row_is_named(hub_db, tmp_path):
+    import_episodes(hub_db, write_register(tmp_path / "first.csv", good_rows()[:1]))
+    before = table_counts(hub_db)
+    rows = [row(f"N{i}", f"K{i % 7}", start=f"2017-08-{1 + i % 28:02d} 10:00", end="") for i in range(60)]
+    rows[17]["start"] = "yesterday"
+    rows[42]["looked_after"] = "maybe"
+    rows[42]["rhi_by"] = "nobody"
+    with pytest.raises(ImportRefused) as refused:
+        import_episodes(hub_db, write_register(tmp_path / "big.csv", rows))
+    assert [(e.row, e.column) for e in refused.value.errors] == [(19, "start"), (44, "looked_after"), (44, "rhi_by")]
+    assert "2 rows cannot be understood" in str(refused.value)
+    assert table_counts(hub_db) == before
+
+
+def test_repeated_episode_id_into_an_empty_register_is_refused_whole(hub_db, tmp_path):
+    rows = good_rows() + [row("E2", "C9", start="2017-09-01 10:00", end="")]
+    before = table_counts(hub_db)
+    with pytest.raises(ImportRefused) as refused:
+        import_episodes(hub_db, write_register(tmp_path / "dup.csv", rows))
+    assert [(e.row, e.column) for e in refused.value.errors] == [(6, "episode_id")]
+    assert "row 3" in refused.value.errors[0].problem
+    assert table_counts(hub_db) == before
+    assert hub_db.execute("PRAGMA foreign_keys").fetchone() == (1,)
+
+
+def test_header_order_is_free_but_columns_are_exact(hub_db, tmp_path):
+    columns = list(reversed(episode_import.COLUMNS))
+    assert import_episodes(hub_db, write_register(tmp_path / "rev.csv", good_rows(), columns)).new_episodes == 4
+
+    extra = write_register(tmp_path / "extra.csv", good_rows(), list(episode_import.COLUMNS) + ["notes"])
+    errors = validate_file(hub_db, extra).errors
+    assert [(e.row, e.column) for e in errors] == [(1, "notes")]
+    assert "not a column" in errors[0].problem and "Remove" in errors[0].fix
+
+    missing = write_register(tmp_path / "missing.csv", good_rows(), [c for c in episode_import.COLUMNS if c != "rhi_by"])
+    errors = validate_file(hub_db, missing).errors
+    assert [(e.row, e.column) for e in errors] == [(1, "rhi_by")] and "missing" in errors[0].problem
+
+
+def test_unreadable_files_are_refused_plainly(hub_db, tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    assert "empty" in validate_file(hub_db, empty).errors[0].problem
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(",".join(episode_import.COLUMNS).encode() + b"\nE1,C\xe9,2005-01-01\n")
+    assert "UTF-8" in validate_file(hub_db, latin).errors[0].problem
+    short = tmp_path / "short.csv"
+    short.write_text(",".join(episode_import.COLUMNS) + "\nE1,C1,2005-01-01\n\n")
+    errors = validate_file(hub_db, short).errors
+    assert [(e.row, e.column) for e in errors] == [(2, None)] and "3 values" in errors[0].problem
+
+
+def test_large_import_rebuilds_indexes_and_reports_progress(hub_db, tmp_path):
+    rows = [row(f"B{i:06d}", f"K{i % 2000}", date_of_birth="2004-01-01", start=f"2016-{1 + i % 12:02d}-{1 + i % 28:02d} "
+                f"{i % 24:02d}:00", end="", rhi_offered_on="2017-01-01" if i % 3 else "") for i in range(25_000)]
+    path = write_register(tmp_path / "bulk.csv", rows)
+    seen = []
+    result = import_episodes(hub_db, path, progress=lambda phase, fraction: seen.append(fraction))
+    assert result.new_episodes == 25_000 and result.new_children == 2000
+    assert seen == sorted(seen) and seen[-1] == 1.0 and len(seen) > 3
+    indexes = {r[0] for r in hub_db.execute("select name from sqlite_master where type = 'index'")}
+    assert {"episodes_child_start", "episodes_start", "rhi_child", "rhi_episodes_episode"} <= indexes
+    assert hub_db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert hub_db.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_known_episode_gaining_an_rhi_alongside_new_episodes_with_rhis(hub_db, tmp_path):
+    import_episodes(hub_db, write_register(tmp_path / "v1.csv", [row("E1"), row("E2", "C2")]))
+    rows = [row("E1", rhi_offered_on="2017-05-02"), row("E2", "C2"),
+            row("E3", "C3", rhi_offered_on="2017-05-03"), row("E4", "C4", rhi_outcome="declined")]
+    result = import_episodes(hub_db, write_register(tmp_path / "v2.csv", rows))
+    assert (result.new_episodes, result.changed_episodes, result.unchanged_episodes) == (2, 1, 1)
+    linked = hub_db.execute("select r.rhi_id, e.episode_id from return_home_interviews r join rhi_episodes re "
+                            "on re.rhi = r.id join episodes e on e.id = re.episode order by 1").fetchall()
+    assert linked == [("import-E1", "E1"), ("import-E3", "E3"), ("import-E4", "E4")]
+    assert import_episodes(hub_db, tmp_path / "v2.csv").nothing_changed
+
+
+def test_spaces_around_values_are_ignored(hub_db, tmp_path):
+    """A spreadsheet often leaves spaces around values: they import exactly as the clean file would."""
+    clean = good_rows()
+    padded = [{k: f" {v} " if v else v for k, v in r.items()} for r in good_rows()]
+    padded[1]["child_id"] = "C1  "  # a known child, padded
+    padded[1]["rhi_by"] = " "
+    result = import_episodes(hub_db, write_register(tmp_path / "padded.csv", padded), by="mo")
+    assert (result.new_episodes, result.new_children) == (4, 3)
+    again = import_episodes(hub_db, write_register(tmp_path / "clean.csv", clean), by="mo")
+    assert again.nothing_changed, again.summary()
