@@ -18,8 +18,11 @@ DfE rule   what this module lists
 =========  ======================================================================================
 
 and beyond DfE: an RHI completed before the child returned (or while still missing), an RHI
-completed with no offer recorded, an RHI offered before the episode started, and a looked-after
-child of ours with no date of birth (the 903 return needs one). RHI dates are compared by day,
+completed or declined with no offer date (those outcomes imply an offer: ``counting.offered_sql``),
+an RHI offered before the episode started, an RHI covering an episode that ended more than 30 days
+before the interview, an episode starting on or after the child's 18th birthday (not a child's:
+counted nowhere), and a looked-after child of ours with no date of birth (the 903 return needs one).
+Voided episodes are left out of every check. RHI dates are compared by day,
 because imported offers and completions carry a date only.
 
 Each check is one query; the overlap checks use window functions over episodes ordered by child
@@ -30,6 +33,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlite_utils
+
+from rhi_desk.register import counting
+
+# An interview held this long after the return is about a different time in the child's life: it
+# probably should not count as the RHI for that episode.
+STALE_COVER_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -55,9 +64,12 @@ CHECKS = {
     "started_while_open": ("574", "A new episode started while an earlier one was still open"),
     "overlap": ("574", "Episodes of the same child overlap"),
     "before_birth": ("586", "Episode starts on or before the child's date of birth"),
+    "adult_episode": (None, "Episode starts on or after the child's 18th birthday"),
     "no_date_of_birth": (None, "Looked-after child with no date of birth"),
     "rhi_completed_before_return": (None, "RHI completed before the child returned"),
     "rhi_completed_without_offer": (None, "RHI completed with no offer recorded"),
+    "rhi_declined_without_offer": (None, "RHI declined with no offer date recorded"),
+    "rhi_covers_old_episode": (None, f"RHI covers an episode that ended more than {STALE_COVER_DAYS} days before it"),
     "rhi_offered_before_start": (None, "RHI offered before the episode started"),
 }
 
@@ -76,6 +88,8 @@ def find_issues(db: sqlite_utils.Database) -> list[Issue]:
     issues += _overlaps(db)
     issues += _rhi_issues(db)
     issues += _children_without_birth_date(db)
+    issues += _adult_episodes(db)
+    issues += _stale_covers(db)
     issues.sort(key=lambda i: (i.child_id, i.episode_id or "", list(CHECKS).index(i.check)))
     return issues
 
@@ -100,11 +114,11 @@ def _single_episode_issues(db) -> list[Issue]:
                coalesce(e.start, '') <> '' AND NOT {valid_start} AS bad_start,
                coalesce(e."end", '') <> '' AND NOT {valid_end} AS bad_end
         FROM episodes e JOIN children c ON c.id = e.child
-        WHERE coalesce(e.start, '') = '' OR NOT {valid_start}
+        WHERE e.voided_at IS NULL AND (coalesce(e.start, '') = '' OR NOT {valid_start}
            OR (coalesce(e."end", '') <> '' AND NOT {valid_end})
            OR coalesce(e.episode_type, '') NOT IN ('missing', 'away')
            OR e."end" < e.start
-           OR (c.date_of_birth IS NOT NULL AND substr(e.start, 1, 10) <= c.date_of_birth)
+           OR (c.date_of_birth IS NOT NULL AND substr(e.start, 1, 10) <= c.date_of_birth))
     """
     issues = []
     for child_id, dob, episode_id, kind, start, end, bad_start, bad_end in db.execute(sql):
@@ -150,7 +164,7 @@ def _overlaps(db) -> list[Issue]:
                        OVER (by_start ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS latest_end,
                    lag(e.episode_id) OVER by_start AS previous_id,
                    lag(e."end") OVER by_start AS previous_end
-            FROM episodes e
+            FROM episodes e WHERE e.voided_at IS NULL
             WINDOW by_start AS (PARTITION BY e.child ORDER BY e.start, e.id)
         )
         SELECT c.child_id, o.episode_id, o.start, o."end", o.latest_end, o.previous_id, o.previous_end
@@ -183,10 +197,10 @@ def _rhi_issues(db) -> list[Issue]:
         JOIN rhi_episodes re ON re.rhi = r.id
         JOIN episodes e ON e.id = re.episode
         JOIN children c ON c.id = r.child
-        WHERE (r.outcome = 'completed' AND r.offered_at IS NULL)
+        WHERE e.voided_at IS NULL AND ((r.outcome IN ('completed', 'declined') AND r.offered_at IS NULL)
            OR (r.outcome = 'completed' AND r.completed_at IS NOT NULL
                AND (e."end" IS NULL OR substr(r.completed_at, 1, 10) < substr(e."end", 1, 10)))
-           OR (r.offered_at IS NOT NULL AND substr(r.offered_at, 1, 10) < substr(e.start, 1, 10))
+           OR (r.offered_at IS NOT NULL AND substr(r.offered_at, 1, 10) < substr(e.start, 1, 10)))
         ORDER BY c.child_id, e.start
     """
     issues = []
@@ -197,6 +211,12 @@ def _rhi_issues(db) -> list[Issue]:
             issues.append(_issue("rhi_completed_without_offer",
                                  f"The RHI for episode {episode_id} is completed but no offer is recorded: "
                                  f"record when it was offered", child_id, episode_id, rhi_id))
+        if outcome == "declined" and offered is None and rhi_id not in reported_no_offer:
+            reported_no_offer.add(rhi_id)
+            issues.append(_issue("rhi_declined_without_offer",
+                                 f"The RHI for episode {episode_id} was declined but no offer date is recorded "
+                                 f"(a child can only decline an interview that was offered, so it counts as "
+                                 f"offered): record when it was offered", child_id, episode_id, rhi_id))
         if outcome == "completed" and completed and (end is None or completed[:10] < end[:10]):
             issues.append(_issue("rhi_completed_before_return",
                                  f"The RHI for episode {episode_id} was completed on {completed[:10]}, "
@@ -214,8 +234,38 @@ def _children_without_birth_date(db) -> list[Issue]:
     sql = """
         SELECT c.child_id FROM children c
         WHERE (c.date_of_birth IS NULL OR c.date_of_birth = '')
-          AND EXISTS (SELECT 1 FROM episodes e WHERE e.child = c.id AND e.looked_after = 1 AND e.other_la = 0)
+          AND EXISTS (SELECT 1 FROM episodes e WHERE e.child = c.id AND e.looked_after = 1 AND e.other_la = 0
+                      AND e.voided_at IS NULL)
     """
     return [_issue("no_date_of_birth", f"Child {child_id} is looked after by us but has no date of birth, which "
                                        f"the DfE return needs: record it", child_id)
             for (child_id,) in db.execute(sql)]
+
+
+def _adult_episodes(db) -> list[Issue]:
+    """Episodes on or after the 18th birthday: not a child's, so counted nowhere (``counting.adult_sql``)."""
+    sql = f"""
+        SELECT c.child_id, c.date_of_birth, e.episode_id, e.start FROM episodes e JOIN children c ON c.id = e.child
+        WHERE e.voided_at IS NULL AND {counting.adult_sql()}
+    """
+    return [_issue("adult_episode", f"Episode {episode_id} starts on {start[:10]}, on or after the child's 18th "
+                                    f"birthday (born {dob}), so it is not a child's missing episode and no figure "
+                                    f"counts it: void it if it was recorded by mistake, or correct the date of birth",
+                   child_id, episode_id)
+            for child_id, dob, episode_id, start in db.execute(sql)]
+
+
+def _stale_covers(db) -> list[Issue]:
+    """Completed RHIs covering an episode that ended more than 30 days before the interview was held."""
+    sql = f"""
+        SELECT c.child_id, e.episode_id, r.rhi_id, e."end", r.completed_at
+        FROM return_home_interviews r JOIN rhi_episodes re ON re.rhi = r.id
+        JOIN episodes e ON e.id = re.episode JOIN children c ON c.id = r.child
+        WHERE e.voided_at IS NULL AND r.outcome = 'completed' AND r.completed_at IS NOT NULL AND e."end" IS NOT NULL
+          AND julianday(substr(r.completed_at, 1, 10)) - julianday(substr(e."end", 1, 10)) > {STALE_COVER_DAYS}
+    """
+    return [_issue("rhi_covers_old_episode",
+                   f"The RHI held on {completed[:10]} covers episode {episode_id}, which ended on {end[:10]}, more "
+                   f"than {STALE_COVER_DAYS} days before: check it really was about that episode, or take the "
+                   f"episode off the interview", child_id, episode_id, rhi_id)
+            for child_id, episode_id, rhi_id, end, completed in db.execute(sql)]

@@ -10,7 +10,7 @@ import sqlite_utils
 from rhi_desk import audit
 from rhi_desk.clock import now, now_iso
 from rhi_desk.db import write_transaction
-from rhi_desk.register import rhi_tracking
+from rhi_desk.register import counting, rhi_tracking
 from rhi_desk.register.children import require_child
 from rhi_desk.register.rules import (
     _EPISODE_ID,
@@ -67,6 +67,10 @@ def _check_period(db, child: dict, start: str, end: str | None, *, exclude: int 
     if child.get("date_of_birth") and start[:10] < child["date_of_birth"]:
         raise RegisterError(f"The time last seen is before {who}'s date of birth "
                             f"({_day(child['date_of_birth'])}); check the date", "start")
+    if counting.is_adult_episode(child.get("date_of_birth"), start):
+        raise RegisterError(f"{who} was 18 or over on {_day(start[:10])} (born {_day(child['date_of_birth'])}). "
+                            f"RHI Desk records children's missing episodes only: check the date, or the date of "
+                            f"birth on {_her(child)} record", "start")
     if end is not None:
         if end < start:
             raise RegisterError("The time found must be after the time last seen", "end")

@@ -18,3 +18,21 @@ CREATE INDEX IF NOT EXISTS rhi_awaiting_offer ON return_home_interviews (id)
     WHERE offered_at IS NULL AND outcome IS NULL
 """,
     )
+
+
+@migrations(name="0011_corrections")
+def m0011_corrections(db):
+    # A duplicate or mistaken episode is voided, never deleted: it stays on the child's page,
+    # struck through, with who voided it and why, and is counted nowhere. Why an RHI was not done
+    # is recorded from a coded list (the reasons chart reads the code, the text says more).
+    _script(
+        db,
+        """
+ALTER TABLE episodes ADD COLUMN voided_at TEXT;
+ALTER TABLE episodes ADD COLUMN voided_by TEXT;
+ALTER TABLE episodes ADD COLUMN void_reason TEXT;
+ALTER TABLE return_home_interviews ADD COLUMN not_done_code TEXT
+    CHECK (not_done_code IN ('declined_by_child', 'parent_carer_refused', 'could_not_contact', 'missing_again',
+                             'moved_out_of_area', 'other') OR not_done_code IS NULL)
+""",
+    )

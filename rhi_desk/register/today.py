@@ -7,14 +7,12 @@ from datetime import datetime
 import sqlite_utils
 
 from rhi_desk.clock import MINUTE_FORMAT, now, parse_minute
-from rhi_desk.register import rhi_tracking
+from rhi_desk.register import counting, rhi_tracking
 from rhi_desk.register.rules import (
     OLA_DUTY,
     OVERDUE_COUNT_LIMIT,
     OVERDUE_LOOKBACK,
     OVERDUE_SHOWN,
-    REPEAT_THRESHOLD,
-    REPEAT_WINDOW,
     RETURN_WINDOW,
     TODAY_LIMIT,
     describe_duration,
@@ -36,8 +34,11 @@ class Today:
     repeat: list[dict]
 
 
+# Not offered, as counting.offered_sql says; an outcome recorded without an offer (imported history)
+# also takes the return off the chase list: someone has already been in touch.
 _NOT_OFFERED = ("not exists (select 1 from rhi_episodes re join return_home_interviews r on r.id = re.rhi "
-                "where re.episode = e.id and (r.offered_at is not null or r.outcome is not null))")
+                f"where re.episode = e.id and ({counting.offered_sql('r')} or r.outcome is not null))")
+_LIVE = counting.live_sql("e")
 _ROW = ('e.id, e.episode_id, e.episode_type, e.start, e."end", e.other_la, e.looked_after, e.placement, '
         "e.police_risk, c.child_id, c.name, c.responsible_la")
 
@@ -55,7 +56,7 @@ def today(db: sqlite_utils.Database, at: datetime | None = None, overdue_shown: 
     lookback = (at - OVERDUE_LOOKBACK).strftime(MINUTE_FORMAT)
 
     missing_now = list(db.query(
-        f'select {_ROW} from episodes e join children c on c.id = e.child where e."end" is null '
+        f'select {_ROW} from episodes e join children c on c.id = e.child where e."end" is null and {_LIVE} '
         f"order by e.start limit {TODAY_LIMIT}"))
     for row in missing_now:
         row["duration"] = describe_duration(at - parse_minute(row["start"]))
@@ -63,7 +64,7 @@ def today(db: sqlite_utils.Database, at: datetime | None = None, overdue_shown: 
 
     returned = list(db.query(
         f'select {_ROW} from episodes e join children c on c.id = e.child '
-        f'where e."end" > ? and e."end" <= ? and {_NOT_OFFERED} order by e."end" limit {TODAY_LIMIT}',
+        f'where e."end" > ? and e."end" <= ? and {_LIVE} and {_NOT_OFFERED} order by e."end" limit {TODAY_LIMIT}',
         [cutoff, now_text]))
     for row in returned:
         _add_clock(row, at)
@@ -71,7 +72,7 @@ def today(db: sqlite_utils.Database, at: datetime | None = None, overdue_shown: 
     overdue_sql = (
         # Recent returns with no RHI record at all (history imported without one)...
         f'select {_ROW} from episodes e join children c on c.id = e.child '
-        f'where e."end" <= :cutoff and e."end" >= :lookback and e.other_la = 0 '
+        f'where e."end" <= :cutoff and e."end" >= :lookback and e.other_la = 0 and {_LIVE} '
         "and not exists (select 1 from rhi_episodes re where re.episode = e.id) "
         "union "
         # ...and RHI records still waiting for an offer, however old (unless another RHI covering
@@ -79,6 +80,7 @@ def today(db: sqlite_utils.Database, at: datetime | None = None, overdue_shown: 
         f"select {_ROW} from return_home_interviews r join rhi_episodes re on re.rhi = r.id "
         "join episodes e on e.id = re.episode join children c on c.id = e.child "
         'where r.offered_at is null and r.outcome is null and e."end" <= :cutoff and e.other_la = 0 '
+        f"and {_LIVE} "
         f"and {_NOT_OFFERED} "
         f'order by 5 limit {OVERDUE_COUNT_LIMIT}')
     overdue_all = list(db.query(overdue_sql, {"cutoff": cutoff, "lookback": lookback}))
@@ -86,15 +88,8 @@ def today(db: sqlite_utils.Database, at: datetime | None = None, overdue_shown: 
     for row in overdue:
         _add_clock(row, at)
 
-    since = (at - REPEAT_WINDOW).strftime(MINUTE_FORMAT)
-    # Group the month's episodes first (on the start index), then look up just those children.
-    repeat = list(db.query(
-        "select c.child_id, c.name, c.other_la, c.responsible_la, n.episodes, n.latest from ("
-        # INDEXED BY: left alone, the planner walks every child's episodes to skip a sort.
-        "select child, count(*) as episodes, max(start) as latest from episodes indexed by episodes_start "
-        f"where start >= ? and start <= ? group by child having count(*) >= {REPEAT_THRESHOLD}) n "
-        f"cross join children c on c.id = n.child order by n.episodes desc, n.latest desc limit {TODAY_LIMIT}",
-        [since, now_text]))
+    # Repeat missing, as counting.repeat_sql defines it (the high-risk list reads the same function).
+    repeat = counting.repeat_missing_children(db, at, limit=TODAY_LIMIT)
     return Today(at, missing_now, returned, overdue, overdue_total, repeat)
 
 

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import sqlite_utils
 
 from rhi_desk.clock import now
+from rhi_desk.register import counting
 from rhi_desk.reports.kpi import (
     AGE_BANDS,
     INTERVIEWER_TYPES,
@@ -86,8 +87,8 @@ class Frame:
             select e.id as episode, e.child, substr(e.start, 1, 7) as month, e.start, e."end",
                    e.looked_after as lac, e.placement, {_age_sql()} as age_band, e.start >= :start_from_real as in_range,
                    julianday(e.start) as t, julianday(e."end") + 3 as deadline,
-                   coalesce(max(r.offered_at is not null or r.outcome = 'completed'), 0) as offered,
-                   coalesce(max(r.outcome = 'completed'), 0) as done,
+                   coalesce(max({counting.offered_sql("r")}), 0) as offered,
+                   coalesce(max({counting.done_sql("r")}), 0) as done,
                    min(case when r.offered_at is not null then r.offered_at
                             when r.outcome = 'completed' then r.completed_at end) as first_offer,
                    min(case when r.outcome = 'completed' then r.completed_at end) as first_completed,
@@ -101,11 +102,11 @@ class Frame:
             left join rhi_episodes re on re.episode = e.id
             left join return_home_interviews r on r.id = re.rhi{rhi}
             where {where}
-            group by e.start, e.id{" having count(r.id) > 0" if rhi else ""}"""
+            group by e.start, e.id"""
         name = self.table.split('.')[1]
         self.db.execute(f"""
             create temp table {name} as
-            select *, {_clock_state('first_offer')} as offer_state,
+            select *, {_clock_state('first_offer', 'offered')} as offer_state,
                    {_clock_state('first_completed', "completed_without_time > 0")} as completion_state,
                    case when done then null when latest_rhi is null then 'no_rhi'
                         when latest_outcome = 1 then 'declined' when latest_outcome = 2 then 'unavailable'
@@ -248,7 +249,7 @@ def _interviewers(frame: Frame) -> dict:
              + _rhi_condition(frame.filters, params))
     by_type = frame.query(f"""
         select coalesce(r.interviewer_type, 'unknown') as interviewer_type, count(distinct r.id) as interviews,
-               count(distinct case when r.offered_at is not null or r.outcome = 'completed' then r.id end) as offered,
+               count(distinct case when {counting.offered_sql("r")} then r.id end) as offered,
                count(distinct case when r.outcome = 'completed' then r.id end) as completed,
                count(distinct f.episode) as episodes
         from {cover} group by 1 order by interviews desc""", params)

@@ -8,7 +8,7 @@ import sqlite_utils
 
 from rhi_desk.clock import now
 from rhi_desk.interviews.questions import HARM_INDICATORS
-from rhi_desk.reports.kpi import REPEAT_DAYS, REPEAT_EPISODES
+from rhi_desk.register import counting
 from rhi_desk.reports.themes import _answers, _codes
 
 # ---------------------------------------------------------------------------------------------
@@ -23,21 +23,13 @@ def high_risk(db: sqlite_utils.Database, at: datetime | None = None) -> dict:
     """The weekly high-risk list: repeat missing, missing now, exploitation concerns from interviews
     signed off in the last 28 days, and follow-up actions due within a week or overdue."""
     at = at or now()
-    stamp = at.strftime("%Y-%m-%d %H:%M")
-    since = (at - timedelta(days=REPEAT_DAYS)).strftime("%Y-%m-%d %H:%M")
-    repeat = list(db.query("""
-        select c.child_id, c.name, c.date_of_birth, max(e.looked_after) as lac, max(e.other_la) as other_la,
-               count(*) as episodes, max(e.start) as last_start,
-               max(e."end" is null) as missing_now
-        from episodes e join children c on c.id = e.child
-        where e.episode_type = 'missing' and e.start >= :since and e.start <= :now
-        group by c.id having count(*) >= :n order by episodes desc, last_start desc""",
-        {"since": since, "now": stamp, "n": REPEAT_EPISODES}))
+    # Repeat missing, as counting.repeat_sql defines it (Today reads the same function).
+    repeat = [{**row, "last_start": row["latest"]} for row in counting.repeat_missing_children(db, at)]
     missing_now = list(db.query("""
         select c.child_id, c.name, c.date_of_birth, e.episode_id, e.episode_type, e.start, e.looked_after,
                e.other_la, e.placement, e.police_risk
         from episodes e join children c on c.id = e.child
-        where e."end" is null order by e.start""", {}))
+        where e."end" is null and e.voided_at is null order by e.start""", {}))
     for row in missing_now:
         try:
             hours = (at - datetime.fromisoformat(row["start"].replace("T", " "))).total_seconds() / 3600

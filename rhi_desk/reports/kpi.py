@@ -12,6 +12,8 @@ from decimal import ROUND_HALF_UP, Decimal
 import sqlite_utils
 
 from rhi_desk.clock import now
+from rhi_desk.register import counting
+from rhi_desk.register.counting import AGE_BANDS, REPEAT_DAYS, REPEAT_EPISODES  # noqa: F401 (the reports' words)
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -34,13 +36,6 @@ LAC_FILTERS = {
     "in_borough": "Looked after, placed in borough",
     "neighbouring": "Looked after, placed in a neighbouring authority",
     "out_of_borough": "Looked after, placed out of borough",
-}
-AGE_BANDS = {
-    "under_13": "Under 13",
-    "13_15": "13 to 15",
-    "16": "16",
-    "17_plus": "17 and over",
-    "unknown": "Date of birth not known",
 }
 INTERVIEWER_TYPES = {
     "social_worker": "The child's social worker",
@@ -68,8 +63,6 @@ NOT_DONE_REASONS = {
     "awaiting_outcome": "Offered or assigned, no outcome yet",
     "no_rhi": "No RHI record",
 }
-REPEAT_EPISODES = 3
-REPEAT_DAYS = 30
 
 
 class KPIError(Exception):
@@ -108,6 +101,12 @@ class Filters:
         if self.interviewer_type:
             parts.append(f"interviews by {INTERVIEWER_TYPES[self.interviewer_type].lower()}")
         return "; ".join(parts) or "All children"
+
+    def base_note(self) -> str | None:
+        """What the base of the rates is when who interviewed is chosen (None otherwise)."""
+        if not self.interviewer_type:
+            return None
+        return counting.interviewer_base_note(INTERVIEWER_TYPES[self.interviewer_type])
 
 
 NO_FILTERS = Filters()
@@ -191,13 +190,7 @@ def format_rate(value: Decimal | None, percent: bool = False) -> str:
 
 
 def _age_sql(start: str = "e.start", dob: str = "c.date_of_birth") -> str:
-    # YYYYMMDD(start) - YYYYMMDD(birth) is the age in whole years times 10000 plus less than
-    # 10000: one subtraction instead of comparing years, months and days separately.
-    gap = (f"(cast(replace(substr({start}, 1, 10), '-', '') as integer)"
-           f" - cast(replace(substr({dob}, 1, 10), '-', '') as integer))")
-    return (f"case when {dob} is null or length({dob}) < 10 then 'unknown' "
-            f"when {gap} < 130000 then 'under_13' when {gap} < 160000 then '13_15' "
-            f"when {gap} < 170000 then '16' else '17_plus' end")
+    return counting.age_band_sql(start, dob)
 
 
 def _fast_reads(db) -> None:
@@ -217,14 +210,8 @@ def _rhi_condition(filters: Filters, params: dict) -> str:
     return ""
 
 
-def _flag_sql(condition: str, filters: Filters, params: dict) -> str:
-    """1 when an RHI covering episode ``e`` meets ``condition``."""
-    return (f"exists (select 1 from rhi_episodes re join return_home_interviews r on r.id = re.rhi "
-            f"where re.episode = e.id and ({condition}){_rhi_condition(filters, params)})")
-
-
-OFFERED = "r.offered_at is not null or r.outcome = 'completed'"
-DONE = "r.outcome = 'completed'"
+OFFERED = counting.offered_sql("r")
+DONE = counting.done_sql("r")
 
 
 def _where(base: str, first: str, last: str, filters: Filters, params: dict,
@@ -232,14 +219,17 @@ def _where(base: str, first: str, last: str, filters: Filters, params: dict,
     """The WHERE clause for ``base`` episodes starting in the months; True if children must be joined."""
     params["start_from"] = start_from or f"{first}-01"
     params["start_to"] = f"{next_month(last)}-01"
+    # Every base leaves out voided episodes and episodes after the 18th birthday (counting.py).
     if base == "counted":
-        clauses = ["e.episode_type = 'missing'", "e.other_la = 0"]
+        clauses = [counting.counted_sql("e", "c")]
     elif base == "away":
         clauses = ["e.episode_type = 'away'", "e.other_la = 0"]
     elif base == "ola":
         clauses = ["e.episode_type in ('missing', 'away')", "e.other_la = 1"]
     else:
         raise ValueError(base)
+    if base != "counted":
+        clauses += [counting.live_sql("e"), f"not {counting.adult_sql()}"]
     clauses += ["e.start >= :start_from", "e.start < :start_to"]
     if filters.lac == "lac":
         clauses.append("e.looked_after = 1")
@@ -248,13 +238,12 @@ def _where(base: str, first: str, last: str, filters: Filters, params: dict,
     elif filters.lac:
         clauses.append("e.looked_after = 1 and e.placement = :placement")
         params["placement"] = filters.lac
-    needs_child = False
+    needs_child = True
     if filters.age_band:
         clauses.append(f"{_age_sql()} = :age_band")
         params["age_band"] = filters.age_band
-        needs_child = True
-    if filters.interviewer_type and rhi_filter:
-        clauses.append(_flag_sql("1", filters, params))
+    # Who interviewed never narrows the episodes (counting.interviewer_base_note): it narrows only
+    # which RHIs make an episode offered or done.
     return " and ".join(clauses), needs_child
 
 
@@ -288,7 +277,7 @@ def monthly_table(db: sqlite_utils.Database, first: str, last: str,
         per_child as (
             select month, child, count(*) as episodes, max(code >= 1) as offered, max(code = 2) as done,
                    sum(code = 2) as episodes_done, sum(lac) as lac_episodes, sum(lac and code = 2) as lac_done
-            from counted {"where code is not null" if filters.interviewer_type else ""}
+            from counted
             group by month, child
         )
         select month, count(*) as children_missing, sum(offered) as children_offered,

@@ -7,7 +7,8 @@ SSDA903 Missing table (the annual return on looked-after children):
     ``CHILD,DOB,MISSING,MIS_START,MIS_END``; dates ``dd/mm/YYYY``; an open episode has a blank
     ``MIS_END``, and so does one that ended after 31 March (it was open at the year's end; DfE's
     rule 571 rejects an end after the collection year). Episodes of other councils' children (OLA) and of children not looked after are
-    left out. Run ``rhi-desk check`` first: it lists, at the minute, everything DfE's validator
+    left out, and so are voided episodes and episodes starting on or after the child's 18th
+    birthday (``register.counting``: not a child's episode). Run ``rhi-desk check`` first: it lists, at the minute, everything DfE's validator
     would reject.
 
 Ofsted ILACS Annex A, list 8 items: see :func:`annex_a_list8`.
@@ -23,6 +24,7 @@ from datetime import date, datetime, timedelta
 import sqlite_utils
 
 from rhi_desk.clock import now
+from rhi_desk.register import counting
 
 MISSING_HEADER = ["CHILD", "DOB", "MISSING", "MIS_START", "MIS_END"]
 MISSING_CODES = {"missing": "M", "away": "A"}
@@ -62,7 +64,8 @@ def export_missing_table(db: sqlite_utils.Database, year: str = "2017-18") -> li
         """SELECT c.child_id, c.date_of_birth, e.episode_type, e.start, e."end"
            FROM episodes e JOIN children c ON c.id = e.child
            WHERE e.looked_after = 1 AND e.other_la = 0 AND e.start >= ? AND e.start < ?
-           ORDER BY c.child_id, e.start, e.id""",
+             AND {live} AND NOT {adult}
+           ORDER BY c.child_id, e.start, e.id""".format(live=counting.live_sql("e"), adult=counting.adult_sql()),
         [first, (date.fromisoformat(last) + timedelta(days=1)).isoformat()])
     # The return describes the year as at 31 March: an episode that ended after it was still open
     # then, so its end is blank (DfE rule 571 rejects an end after the collection year).
@@ -91,7 +94,9 @@ def annex_a_list8(db: sqlite_utils.Database, at: datetime | None = None) -> list
     The counts are of those episodes, missing and away separately. The *last missing episode* is the
     latest-starting of them with type ``missing``; a child with only away episodes has blank answers.
 
-    RHI offered after the last missing episode:
+    Voided episodes and episodes on or after the 18th birthday are left out (``register.counting``).
+
+    RHI offered after the last missing episode (the KPIs' *offered*, ``counting.offered_sql``):
       * Yes: an RHI covering it records an offer (``offered_at``), or its outcome is completed or
         declined (a child can only take part in, or decline, an interview that was offered);
       * No: an RHI record covers it, the child returned more than 72 hours ago, and no offer is
@@ -101,7 +106,7 @@ def annex_a_list8(db: sqlite_utils.Database, at: datetime | None = None) -> list
         imported without RHI columns), so we cannot say.
 
     RHI accepted after the last missing episode:
-      * Yes: an RHI covering it is completed;
+      * Yes: an RHI covering it is completed (the KPIs' *done*, ``counting.done_sql``);
       * No: the child declined it, or it was not offered (offered is No);
       * Unknown: anything else (offered but no outcome yet, child could not be seen, went missing
         again before it could happen, or offered is Unknown).
@@ -113,15 +118,17 @@ def annex_a_list8(db: sqlite_utils.Database, at: datetime | None = None) -> list
         """WITH recent AS (
                SELECT e.*, row_number() OVER (PARTITION BY e.child, e.episode_type = 'missing'
                                               ORDER BY e.start DESC, e.id DESC) AS recency
-               FROM episodes e
+               FROM episodes e JOIN children c ON c.id = e.child
                WHERE e.looked_after = 1 AND e.other_la = 0 AND e.start >= ? AND e.start <= ?
+                 AND {live} AND NOT {adult}
            )
            SELECT c.child_id, c.date_of_birth,
                   sum(r.episode_type = 'missing') AS missing_count,
                   sum(r.episode_type = 'away') AS away_count,
                   max(CASE WHEN r.episode_type = 'missing' AND r.recency = 1 THEN r.id END) AS last_id
            FROM recent r JOIN children c ON c.id = r.child
-           GROUP BY c.id ORDER BY c.child_id""", [since, until]).fetchall()
+           GROUP BY c.id ORDER BY c.child_id""".format(live=counting.live_sql("e"), adult=counting.adult_sql()),
+        [since, until]).fetchall()
     result = []
     for child_id, dob, missing_count, away_count, last_id in rows:
         offered = accepted = last_start = ""
@@ -143,14 +150,15 @@ def _last_episode_answers(db, episode_pk: int, at: datetime) -> tuple[str, str, 
     rhis = db.execute(
         """SELECT r.offered_at, r.outcome FROM return_home_interviews r
            JOIN rhi_episodes re ON re.rhi = r.id WHERE re.episode = ?""", [episode_pk]).fetchall()
-    outcomes = {outcome for _, outcome in rhis}
-    if any(offered for offered, _ in rhis) or outcomes & {"completed", "declined"}:
+    rhis = [{"offered_at": offered_at, "outcome": outcome} for offered_at, outcome in rhis]
+    outcomes = {rhi["outcome"] for rhi in rhis}
+    if any(counting.is_offered(rhi) for rhi in rhis):
         offered = "Yes"
     elif rhis and end and datetime.fromisoformat(end) + RHI_DEADLINE <= at:
         offered = "No"
     else:
         offered = "Unknown"
-    if "completed" in outcomes:
+    if any(counting.is_done(rhi) for rhi in rhis):
         accepted = "Yes"
     elif "declined" in outcomes or offered == "No":
         accepted = "No"

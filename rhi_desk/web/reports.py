@@ -348,10 +348,11 @@ def workbook_bytes(rows: list[dict], filters: kpi.Filters, council: str) -> byte
     for number, text in enumerate([
         "How the figures are counted",
         "An episode belongs to the month in which it started.",
-        "Only missing episodes count (not away episodes); children looked after by another authority (OLA) "
-        "are left out of every figure.",
-        "An episode is offered when an RHI covering it was offered or completed; done when an RHI covering it "
-        "was completed.",
+        "Only missing episodes count (not away episodes); children looked after by another authority (OLA), "
+        "voided episodes and episodes starting on or after the child's 18th birthday are left out of every figure.",
+        "An episode is offered when an RHI covering it records an offer date or was completed or declined (only "
+        "an offered interview can be); done when an RHI covering it was completed.",
+        *([filters.base_note()] if filters.base_note() else []),
         "Percentages are to two decimals; a blank means there was nothing to divide by.",
     ], start=1):
         notes.cell(number, 1, text).font = Font(bold=number == 1)

@@ -29,8 +29,9 @@ def ref_age_band(dob, start):
     if not dob:
         return "unknown"
     born, on = date.fromisoformat(dob), date.fromisoformat(start[:10])
-    age = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
-    return "under_13" if age < 13 else "13_15" if age < 16 else "16" if age == 16 else "17_plus"
+    months = (on.year - born.year) * 12 + on.month - born.month - (on.day < born.day)
+    return ("under_13" if months < 156 else "13_15" if months < 192 else "16" if months < 204
+            else "17" if months < 210 else "17_half" if months < 216 else "adult")
 
 
 def reference(children, episodes, rhis, filters: kpi.Filters):
@@ -41,6 +42,8 @@ def reference(children, episodes, rhis, filters: kpi.Filters):
         for e in episodes:
             if e["type"] != "missing" or e["ola"] or e["start"][:7] != month:
                 continue
+            if ref_age_band(children[e["child"]], e["start"]) == "adult":
+                continue  # not a child's episode: counted nowhere
             if filters.lac == "lac" and not e["lac"] or filters.lac == "not_lac" and e["lac"]:
                 continue
             if filters.lac in ("in_borough", "neighbouring", "out_of_borough") and not (
@@ -50,9 +53,8 @@ def reference(children, episodes, rhis, filters: kpi.Filters):
                 continue
             covering = [r for r in rhis if e["key"] in r["episodes"]
                         and (not filters.interviewer_type or r["type"] == filters.interviewer_type)]
-            if filters.interviewer_type and not covering:
-                continue
-            offered = any(r["offered_at"] or r["outcome"] == "completed" for r in covering)
+            # Who interviewed narrows the numerators only: every child who went missing stays in the base.
+            offered = any(r["offered_at"] or r["outcome"] in ("completed", "declined") for r in covering)
             done = any(r["outcome"] == "completed" for r in covering)
             counted.append((e, offered, done))
         kids = {e["child"] for e, _, _ in counted}
@@ -99,10 +101,12 @@ rhi_strategy = st.fixed_dictionaries({
 filters_strategy = st.builds(
     kpi.Filters,
     lac=st.sampled_from([None, "lac", "not_lac", "in_borough", "neighbouring", "out_of_borough"]),
-    age_band=st.sampled_from([None, "under_13", "13_15", "16", "17_plus", "unknown"]),
+    age_band=st.sampled_from([None, "under_13", "13_15", "16", "17", "17_half", "unknown"]),
     interviewer_type=st.sampled_from([None, "social_worker", "missing_team", "provider"]),
 )
-DOBS = ["2001-04-10", "2004-05-01", "2006-12-31", "2000-06-15", None, "2010-01-01"]
+# 1999-06-01 turns 18 in June 2017 (some of that child's episodes are not a child's); 1999-11-20 is
+# 17 and a half from 20 May 2017.
+DOBS = ["2001-04-10", "2004-05-01", "1999-11-20", "1999-06-01", None, "2010-01-01"]
 
 
 def load(db, raw_episodes, raw_rhis):
@@ -303,7 +307,10 @@ def test_reasons_not_done_and_interviewers(hub_db, child):
     assert providers == [{"provider": "Safe Steps", "interviews": 2, "completed": 1, "episodes": 2}]
     by_type = {r["interviewer_type"]: r["completed"] for r in wider["interviewers"]["by_type"]}
     assert by_type == {"provider": 1, "social_worker": 0}
-    assert row_for(hub_db, "2017-04", kpi.Filters(interviewer_type="provider"))["episodes"] == 2
+    # Who interviewed narrows the numerators, never the base: all four episodes stay counted.
+    by_provider = row_for(hub_db, "2017-04", kpi.Filters(interviewer_type="provider"))
+    assert (by_provider["episodes"], by_provider["episodes_rhi_done"], by_provider["children_offered"]) == (4, 1, 1)
+    assert row_for(hub_db, "2017-04", kpi.Filters(interviewer_type="missing_team"))["children_offered"] == 0
 
 
 def test_bad_months_are_refused_with_a_sentence(hub_db):
