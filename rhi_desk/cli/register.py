@@ -107,5 +107,11 @@ def _progress_line():
 
 
 def _print_errors(errors) -> None:
+    """Every kept problem (at most MAX_PROBLEMS, as on the page), then how many more were only counted."""
+    from rhi_desk.register.import_format import more_sentence
+
     for error in errors:
         click.echo(str(error), err=True)
+    more = more_sentence(errors)
+    if more:
+        click.echo(more, err=True)

@@ -43,9 +43,11 @@ from rhi_desk.register.import_format import (
     _ID,
     COLUMNS,
     ID_FIX,
+    MAX_PROBLEMS,
     ImportRefused,
     ImportResult,
     Preview,
+    ProblemList,
     RowError,
     _check_header,
     _check_row,
@@ -54,8 +56,12 @@ from rhi_desk.register.import_format import (
     _open,
     _Plan,
     _sort,
+    more_sentence,
 )
 from rhi_desk.register.import_writer import _refresh_child_status, _Writer
+
+__all__ = ["COLUMNS", "MAX_PROBLEMS", "ImportRefused", "ImportResult", "Preview", "ProblemList", "RowError",
+           "import_episodes", "more_sentence", "validate_file"]
 
 BATCH = 5_000
 IMPORT_CACHE_KIB = 16_384  # a fixed 16 MB page cache while importing (64 MB and 256 MB were no faster)
@@ -88,7 +94,7 @@ def validate_file(db: sqlite_utils.Database, path: str | os.PathLike) -> Preview
     try:
         plan = _run(db, path, preview, write=False)
         if plan is not None:
-            preview.errors.extend(_duplicates(db, path))
+            _merge(preview.errors, _duplicates(db, path))
     finally:
         if started:
             db.conn.execute("ROLLBACK")
@@ -118,7 +124,7 @@ def import_episodes(db: sqlite_utils.Database, path: str | os.PathLike, *, by: s
                 plan = _run(db, path, result, write=True, by=by, report=report)
                 if not result.ok:
                     if plan is not None:
-                        result.errors.extend(_duplicates(db, path))
+                        _merge(result.errors, _duplicates(db, path))
                     raise ImportRefused(_sort(result.errors))
             report("Updating each child's current status", 0.97)
             _refresh_child_status(db, plan, by, result.file_name)
@@ -132,8 +138,8 @@ def import_episodes(db: sqlite_utils.Database, path: str | os.PathLike, *, by: s
         # An episode id used twice in the file: find every such row (rare, so only looked for now).
         errors = _duplicates(db, path)
         if not errors:
-            errors = [RowError(None, None, f"The file clashes with records already held ({exc})",
-                               "Nothing was changed. Tell your administrator, with the file")]
+            errors = ProblemList([RowError(None, None, f"The file clashes with records already held ({exc})",
+                                           "Nothing was changed. Tell your administrator, with the file")])
         raise ImportRefused(_sort(errors)) from None
     finally:
         db.execute("DROP TABLE IF EXISTS temp.episode_import_held")
@@ -142,6 +148,12 @@ def import_episodes(db: sqlite_utils.Database, path: str | os.PathLike, *, by: s
         db.execute(f"PRAGMA cache_size = {old_cache}")
     report("Finished", 1.0)
     return result
+
+
+def _merge(errors: ProblemList, more: ProblemList) -> None:
+    errors.extend(more)
+    errors.more += more.more
+    errors.more_rows += more.more_rows
 
 
 BULK_TABLES = ("episodes", "return_home_interviews", "rhi_episodes")

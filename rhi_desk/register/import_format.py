@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import date
 from operator import itemgetter
 from pathlib import Path
@@ -30,15 +31,69 @@ INTERVIEWER_TYPES = ("social_worker", "missing_team", "provider")
 
 RHI_ID_PREFIX = "import-"
 
+# Bounds that keep an import's memory and output flat whatever the file holds.
+MAX_PROBLEMS = 1_000  # problems kept to show (page and command line alike); the rest are only counted
+MAX_COLUMNS = 200  # a header wider than this is refused at once (real exports have a few dozen)
+MAX_LINE = 64 * 1024  # characters of one line read at a time: a longer line is read in pieces, never whole
+
+
+class ProblemList(list):
+    """The problems found, keeping the first MAX_PROBLEMS and counting the rest (and their rows)."""
+
+    def __init__(self, *args):
+        super().__init__()
+        self.more = 0  # problems past the cap
+        self.more_rows = 0  # rows with a problem past the cap and none among the kept problems
+        self._rows: set = set()  # rows of the kept problems (at most MAX_PROBLEMS)
+        self._last = None
+        self.extend(args[0] if args else ())
+
+    def append(self, error: "RowError") -> None:
+        if len(self) < MAX_PROBLEMS:
+            super().append(error)
+            self._rows.add(error.row)
+            return
+        self.more += 1
+        # Problems arrive row by row, so a new row is one unlike the last (memory stays flat).
+        if error.row and error.row > 1 and error.row != self._last and error.row not in self._rows:
+            self.more_rows += 1
+        self._last = error.row
+
+    def extend(self, errors) -> None:
+        for error in errors:
+            self.append(error)
+
+    def clear(self) -> None:
+        super().clear()
+        self.more = self.more_rows = 0
+        self._rows = set()
+        self._last = None
+
+    @property
+    def total(self) -> int:
+        """Every problem found, shown or not."""
+        return len(self) + self.more
+
+
+def more_sentence(errors) -> str | None:
+    """'…and 12,345 more problems in 6,789 more rows, not listed.' when the list was cut, else None."""
+    more = getattr(errors, "more", 0)
+    if not more:
+        return None
+    rows = getattr(errors, "more_rows", 0)
+    return (f"The first {len(errors):,} problems are listed; there {'is' if more == 1 else 'are'} {more:,} more"
+            + (f" in {rows:,} more row{'s' if rows != 1 else ''}" if rows else "")
+            + ". Correct these and check the file again to see the rest.")
+
 
 class ImportRefused(Exception):
     """The file was not imported (nothing changed); ``errors`` lists every problem found."""
 
     def __init__(self, errors: list["RowError"]):
         self.errors = errors
-        rows = {e.row for e in errors if e.row and e.row > 1}
+        rows = len({e.row for e in errors if e.row and e.row > 1}) + getattr(errors, "more_rows", 0)
         if rows:
-            what = f"{len(rows)} row{'s' if len(rows) != 1 else ''} cannot be understood"
+            what = f"{rows:,} row{'s' if rows != 1 else ''} cannot be understood"
         else:
             what = (errors[0].problem[:1].lower() + errors[0].problem[1:]) if errors else "the file cannot be understood"
         super().__init__(f"The file was not imported because {what}. Nothing was changed. "
@@ -75,7 +130,7 @@ class Preview:
     unchanged_episodes: int = 0
     new_children: int = 0
     changed_children: int = 0
-    errors: list[RowError] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=ProblemList)
 
     @property
     def ok(self) -> bool:
@@ -91,7 +146,8 @@ class Preview:
     @property
     def bad_rows(self) -> int:
         """How many rows have at least one problem."""
-        return len({e.row for e in self.errors if e.row and e.row > 1})
+        return (len({e.row for e in self.errors if e.row and e.row > 1})
+                + getattr(self.errors, "more_rows", 0))
 
 
 @dataclass
@@ -122,7 +178,8 @@ def _n(count: int, one: str, many: str | None = None) -> str:
 def _open(path: Path):
     raw = open(path, "rb")
     text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-    return raw, csv.reader(text)
+    # Lines are read at most MAX_LINE characters at a time, so no line, however long, is held whole.
+    return raw, csv.reader(iter(partial(text.readline, MAX_LINE), ""))
 
 
 def _rows(path: Path, plan: _Plan):
@@ -297,7 +354,19 @@ def _check_row(v: tuple, now: str, today: str) -> list | None:
     return p
 
 
+def too_wide(header: list, errors: list[RowError]) -> bool:
+    """True (and the problem noted) for a header of absurd width, refused before any row is read."""
+    if len(header) <= MAX_COLUMNS:
+        return False
+    errors.append(RowError(1, None, f"The header row has {len(header):,} columns or more, far more than an episode "
+                                    f"file has (at most {MAX_COLUMNS} are read)",
+                           "Check this is the right file, saved as CSV with one row per episode"))
+    return True
+
+
 def _check_header(header: list[str], errors: list[RowError]) -> list[str] | None:
+    if too_wide(header, errors):
+        return None
     names = [h.strip() for h in header]
     expected = ", ".join(COLUMNS)
     seen = set()
@@ -321,7 +390,7 @@ def _check_header(header: list[str], errors: list[RowError]) -> list[str] | None
 
 def _duplicates(db, path: Path) -> list[RowError]:
     """Every row whose episode id an earlier row already used (a temporary table keeps memory flat)."""
-    errors = []
+    errors = ProblemList()
     raw, reader = _open(path)
     with raw:
         names = [h.strip() for h in next(reader)]
@@ -334,7 +403,7 @@ def _duplicates(db, path: Path) -> list[RowError]:
         conn.executemany("INSERT INTO temp.episode_import_ids VALUES (?, ?)", rows)
         for episode_id, numbers in conn.execute(
                 "SELECT episode_id, group_concat(row) FROM temp.episode_import_ids GROUP BY episode_id "
-                "HAVING count(*) > 1").fetchall():
+                "HAVING count(*) > 1 LIMIT ?", [MAX_PROBLEMS + 1]).fetchall():
             numbers = sorted(int(r) for r in numbers.split(","))
             for number in numbers[1:]:
                 errors.append(RowError(number, "episode_id",

@@ -47,7 +47,8 @@ IMPORT_ROLES = ("admin", "missing_team")
 QUALITY_ROLES = ("admin", "missing_team", "manager")
 EXPORT_ROLES = ("admin", "missing_team")
 BACKGROUND_BYTES = 2 * 1024 * 1024  # bigger uploads are imported in the background with a progress bar
-SHOWN_ERRORS = 2000
+SHOWN_ERRORS = episode_import.MAX_PROBLEMS  # the same cap as the command line: every kept problem
+# Uploads are limited by the app's MAX_CONTENT_LENGTH (512 MB: a 1,000,000-row register is about 110 MB).
 _jobs: dict[str, dict] = {}
 _jobs_lock = threading.Lock()
 
@@ -131,7 +132,8 @@ def import_episodes():
             else:
                 path.unlink(missing_ok=True)
             return render_template("records/preview.html", preview=preview, form=ConfirmForm(),
-                                   errors=preview.errors[:SHOWN_ERRORS])
+                                   errors=preview.errors[:SHOWN_ERRORS],
+                                   more=episode_import.more_sentence(preview.errors))
     elif request.method == "POST" and not form.errors:
         error = "Choose the episode register CSV file"
     return render_template("records/import.html", form=form, error=error, columns=episode_import.COLUMNS)
@@ -166,7 +168,7 @@ def confirm_import():
         result = episode_import.import_episodes(get_db(), path, by=username)
     except episode_import.ImportRefused as exc:
         return render_template("records/preview.html", preview=_refused_preview(name, exc), form=None,
-                               errors=exc.errors[:SHOWN_ERRORS])
+                               errors=exc.errors[:SHOWN_ERRORS], more=episode_import.more_sentence(exc.errors))
     finally:
         path.unlink(missing_ok=True)
     result.file_name = name
@@ -192,7 +194,8 @@ def _run_job(database: str, path: Path, name: str, username: str, job_id: str, l
         result.file_name = name
         update = {"state": "done", "percent": 100, "phase": "Finished", "message": result.summary()}
     except episode_import.ImportRefused as exc:
-        update = {"state": "refused", "message": str(exc), "errors": [str(e) for e in exc.errors[:SHOWN_ERRORS]]}
+        update = {"state": "refused", "message": str(exc), "errors": [str(e) for e in exc.errors[:SHOWN_ERRORS]],
+                  "more": episode_import.more_sentence(exc.errors)}
     except Exception:  # the details go to the log; the page says what to do
         logger.exception("Import of %s failed", name)
         update = {"state": "failed", "message": "The import could not finish and nothing was changed. Try again; "
