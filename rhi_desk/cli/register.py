@@ -24,19 +24,33 @@ def add_to(cli):
     """Add the register's commands to the ``rhi-desk`` group."""
 
     @cli.command("import-episodes", with_appcontext=False)
-    @click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
+    @click.argument("csv_file", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
+    @click.option("--mapping", "mapping_name", metavar="NAME",
+                  help="Read the file through the column mapping saved under NAME on the Import page.")
+    @click.option("--sheet", metavar="SHEET", help="For an Excel workbook: the sheet to read (default: the first).")
     @click.option("--dry-run", is_flag=True, help="Check the file and show what would change, changing nothing.")
-    def import_episodes_command(csv_file, dry_run):
-        """Import episode history from an episode register CSV (all-or-nothing)."""
-        from rhi_desk.register import episode_import
+    def import_episodes_command(csv_file, mapping_name, sheet, dry_run):
+        """Import episode history from the episode register CSV, or a council's own CSV or .xlsx (all-or-nothing)."""
+        from rhi_desk.register import episode_import, import_mapping
 
         if not csv_file.exists():
             raise click.ClickException(f"There is no file at {csv_file}. Check the name and folder.")
         db = _hub_db()
+        mapping = None
+        if mapping_name:
+            mapping = import_mapping.load_mapping(db, mapping_name)
+            if mapping is None:
+                names = [name for name, _ in import_mapping.saved_mappings(db)]
+                raise click.ClickException(
+                    f"There is no saved mapping called {mapping_name!r}. "
+                    + (f"Saved mappings: {', '.join(names)}." if names else
+                       "Map the file's columns once on the Import page and save the mapping by name."))
+        options = {"mapping": mapping, "sheet": sheet}
         if dry_run:
-            preview = episode_import.validate_file(db, csv_file)
+            preview = episode_import.validate_file(db, csv_file, **options)
             if not preview.ok:
                 _print_errors(preview.errors)
+                _hint_mapping(preview.errors, mapping)
                 raise click.ClickException(str(episode_import.ImportRefused(preview.errors)))
             click.echo(f"{preview.rows:,} rows: {preview.new_episodes:,} new episodes, "
                        f"{preview.changed_episodes:,} changed, {preview.unchanged_episodes:,} unchanged; "
@@ -44,14 +58,44 @@ def add_to(cli):
             return
         progress = _progress_line() if sys.stderr.isatty() else None
         try:
-            result = episode_import.import_episodes(db, csv_file, by="command line", progress=progress)
+            result = episode_import.import_episodes(db, csv_file, by="command line", progress=progress, **options)
         except episode_import.ImportRefused as exc:
             if progress:
                 click.echo(err=True)
             _print_errors(exc.errors)
+            _hint_mapping(exc.errors, mapping)
             raise click.ClickException(str(exc)) from None
         if progress:
             click.echo(err=True)
+        click.echo(result.summary())
+
+    @cli.command("import-903", with_appcontext=False)
+    @click.argument("files", metavar="FILE...", nargs=-1, required=True,
+                    type=click.Path(dir_okay=False, path_type=Path))
+    @click.option("--dry-run", is_flag=True, help="Check the files and show what would change, changing nothing.")
+    def import_903_command(files, dry_run):
+        """Import past DfE SSDA903 returns: each year's Missing table, with its Header and Episodes tables if given."""
+        from rhi_desk.register import episode_import
+        from rhi_desk.reports import ssda903_import
+
+        for path in files:
+            if not path.exists():
+                raise click.ClickException(f"There is no file at {path}. Check the name and folder.")
+        db = _hub_db()
+        if dry_run:
+            preview = ssda903_import.check_903(db, list(files))
+            if not preview.ok:
+                _print_errors(preview.errors)
+                raise click.ClickException(str(episode_import.ImportRefused(preview.errors)))
+            click.echo(f"{preview.rows:,} episodes: {preview.new_episodes:,} new, {preview.changed_episodes:,} "
+                       f"changed, {preview.unchanged_episodes:,} unchanged; {preview.new_children:,} new children. "
+                       f"Nothing was changed (dry run).")
+            return
+        try:
+            result = ssda903_import.import_903(db, list(files), by="command line")
+        except episode_import.ImportRefused as exc:
+            _print_errors(exc.errors)
+            raise click.ClickException(str(exc)) from None
         click.echo(result.summary())
 
     @cli.command("check", with_appcontext=False)
@@ -104,6 +148,14 @@ def _progress_line():
     def report(phase: str, fraction: float) -> None:
         click.echo(f"\r{phase}: {int(fraction * 100)}%".ljust(60), nl=False, err=True)
     return report
+
+
+def _hint_mapping(errors, mapping) -> None:
+    """A file with its own column names needs a mapping: say how to make one."""
+    if mapping is None and any(e.row == 1 and "is not a column" in e.problem for e in errors):
+        click.echo("This file has its own column names. Map them once on the Import page (Import episode "
+                   "history), save the mapping by name, then run: rhi-desk import-episodes FILE --mapping NAME",
+                   err=True)
 
 
 def _print_errors(errors) -> None:

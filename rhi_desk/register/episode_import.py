@@ -58,6 +58,8 @@ from rhi_desk.register.import_format import (
     _sort,
     more_sentence,
 )
+from rhi_desk.register.import_mapping import Mapping, propose, user_error
+from rhi_desk.register.import_sources import TableError, check_mapping, is_excel, mapped_rows, open_table
 from rhi_desk.register.import_writer import _refresh_child_status, _Writer
 
 __all__ = ["COLUMNS", "MAX_PROBLEMS", "ImportRefused", "ImportResult", "Preview", "ProblemList", "RowError",
@@ -84,17 +86,19 @@ Progress = Callable[[str, float], None]
 # Public API
 
 
-def validate_file(db: sqlite_utils.Database, path: str | os.PathLike) -> Preview:
-    """Check the file and count what importing it would do; changes nothing."""
+def validate_file(db: sqlite_utils.Database, path: str | os.PathLike, *, mapping: Mapping | None = None,
+                  sheet: str | None = None) -> Preview:
+    """Check the file (through ``mapping`` if it is a council's own) and count what importing it would do."""
     path = Path(path)
     preview = Preview(file_name=path.name)
+    mapping = _resolve(path, mapping, sheet)
     started = not db.conn.in_transaction
     if started:
         db.conn.execute("BEGIN")  # one consistent view of the register while counting
     try:
-        plan = _run(db, path, preview, write=False)
+        plan = _run(db, path, preview, write=False, mapping=mapping, sheet=sheet)
         if plan is not None:
-            _merge(preview.errors, _duplicates(db, path))
+            _merge(preview.errors, _find_duplicates(db, path, plan.mapping if plan else mapping, sheet))
     finally:
         if started:
             db.conn.execute("ROLLBACK")
@@ -103,10 +107,15 @@ def validate_file(db: sqlite_utils.Database, path: str | os.PathLike) -> Preview
 
 
 def import_episodes(db: sqlite_utils.Database, path: str | os.PathLike, *, by: str | None = None,
-                    progress: Progress | None = None) -> ImportResult:
-    """Import the episode register CSV at ``path`` in one transaction; raises ImportRefused if any row is bad."""
+                    progress: Progress | None = None, mapping: Mapping | None = None,
+                    sheet: str | None = None) -> ImportResult:
+    """Import the file at ``path`` in one transaction; raises ImportRefused if any row is bad.
+
+    The file is the episode register CSV, or a council's own CSV or workbook read through ``mapping``.
+    """
     path = Path(path)
     result = ImportResult(file_name=path.name)
+    mapping = _resolve(path, mapping, sheet)
     report = progress or (lambda phase, fraction: None)
     old_cache = db.execute("PRAGMA cache_size").fetchone()[0]
     db.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
@@ -121,10 +130,10 @@ def import_episodes(db: sqlite_utils.Database, path: str | os.PathLike, *, by: s
         with write_transaction(db):
             estimate = path.stat().st_size // 80 if path.exists() else 0
             with _indexes_rebuilt_if_bulk(db, estimate):
-                plan = _run(db, path, result, write=True, by=by, report=report)
+                plan = _run(db, path, result, write=True, by=by, report=report, mapping=mapping, sheet=sheet)
                 if not result.ok:
                     if plan is not None:
-                        _merge(result.errors, _duplicates(db, path))
+                        _merge(result.errors, _find_duplicates(db, path, plan.mapping if plan else mapping, sheet))
                     raise ImportRefused(_sort(result.errors))
             report("Updating each child's current status", 0.97)
             _refresh_child_status(db, plan, by, result.file_name)
@@ -136,7 +145,7 @@ def import_episodes(db: sqlite_utils.Database, path: str | os.PathLike, *, by: s
                                  "changed_children": result.changed_children})
     except (sqlite3.IntegrityError, _Duplicate) as exc:
         # An episode id used twice in the file: find every such row (rare, so only looked for now).
-        errors = _duplicates(db, path)
+        errors = _find_duplicates(db, path, plan.mapping if plan else mapping, sheet)
         if not errors:
             errors = ProblemList([RowError(None, None, f"The file clashes with records already held ({exc})",
                                            "Nothing was changed. Tell your administrator, with the file")])
@@ -148,6 +157,33 @@ def import_episodes(db: sqlite_utils.Database, path: str | os.PathLike, *, by: s
         db.execute(f"PRAGMA cache_size = {old_cache}")
     report("Finished", 1.0)
     return result
+
+
+def _resolve(path: Path, mapping: Mapping | None, sheet: str | None) -> Mapping | None:
+    """The mapping to read the file through: the one given, or for a workbook the one its headers suggest."""
+    if mapping is not None or not is_excel(path):
+        return mapping
+    try:
+        table = open_table(path, sheet)
+    except (TableError, OSError):
+        return None  # reading it again names the problem
+    try:
+        return propose(table.header)
+    finally:
+        table.close()
+
+
+def _find_duplicates(db, path: Path, mapping: Mapping | None, sheet: str | None) -> ProblemList:
+    """Rows repeating an episode id, for the register CSV or a file read through a mapping."""
+    if mapping is None:
+        return _duplicates(db, path)
+    table = open_table(path, sheet or mapping.sheet)
+    try:
+        rows = ((number, values) for number, values, _ in mapped_rows(table, mapping, []))
+        column = mapping.columns.get("episode_id") or "the child and start (no episode id column)"
+        return _duplicates(db, path, rows, column)
+    finally:
+        table.close()
 
 
 def _merge(errors: ProblemList, more: ProblemList) -> None:
@@ -187,13 +223,17 @@ def _indexes_rebuilt_if_bulk(db, rows: int):
 
 
 def _run(db, path: Path, result: Preview, *, write: bool, by: str | None = None,
-         report: Progress | None = None) -> _Plan | None:
+         report: Progress | None = None, mapping: Mapping | None = None, sheet: str | None = None
+         ) -> _Plan | None:
     """Read the file once: check every row, count new/changed/unchanged, and (``write``) import.
 
     Writing stops at the first bad row but checking goes on, so every bad row is reported; the
-    caller then rolls the transaction back.
+    caller then rolls the transaction back. Without a mapping the file is the register CSV itself
+    (the fast path); with one (or for a workbook) each row is read through it first.
     """
     errors = result.errors
+    if mapping is not None or is_excel(path):
+        return _run_mapped(db, path, result, write=write, by=by, report=report, mapping=mapping, sheet=sheet)
     try:
         size = max(path.stat().st_size, 1)
         raw, reader = _open(path)
@@ -212,55 +252,8 @@ def _run(db, path: Path, result: Preview, *, write: bool, by: str | None = None,
             if names is None:
                 return None
             plan = _Plan(tuple(names.index(c) for c in COLUMNS), {})
-            state = _Writer(db, result, write, by, plan)
-            pick = itemgetter(*plan.order)
-            width = len(names)
-            strip = str.strip
-            now = now_minute()
-            today = now[:10]
-            children = plan.children
-            batch = []
-            rows = 0
-            for number, record in enumerate(reader, start=2):
-                if len(record) != width:
-                    if any(v.strip() for v in record):
-                        errors.append(RowError(
-                            number, None, f"This row has {len(record)} values but the header has {width} columns",
-                            "Check for a missing or extra comma, or a value with a comma that is not in quotes"))
-                    continue
-                if not any(record):
-                    continue
-                rows += 1
-                # Fast path: every check of _check_row is an exact match that no value with spaces
-                # around it passes, so a row of a known child that passes unstripped needs no strip.
-                values = pick(record)
-                problems = _check_row(values, now, today)
-                seen = children.get(values[1])
-                if problems is not None or seen is None:
-                    values = tuple(map(strip, values))
-                    problems = _check_row(values, now, today)
-                    child_id, dob = values[1], values[2]
-                    if child_id and dob:
-                        seen = children.get(child_id)
-                        if seen is None:
-                            children[child_id] = seen = [dob, number]
-                            if not _ID(child_id):
-                                problems = (problems or []) + [(
-                                    "child_id", f"{child_id!r} cannot be used as a child id", ID_FIX)]
-                        if seen[0] != dob:
-                            problems = (problems or []) + [_other_birth_date(values, seen)]
-                elif seen[0] != values[2]:
-                    problems = [_other_birth_date(values, seen)]
-                if problems:
-                    errors.extend(RowError(number, column, problem, fix) for column, problem, fix in problems)
-                elif not errors:
-                    batch.append(values)
-                    if len(batch) >= BATCH:
-                        state.add(batch)
-                        batch = []
-                        report and report("Importing" if write else "Checking", 0.9 * raw.tell() / size)
-            if batch and not errors:
-                state.add(batch)
+            _check_rows(db, plan, enumerate(reader, start=2), len(names), result, write, by, report,
+                        lambda: raw.tell() / size, None)
         except UnicodeDecodeError:
             errors.clear()
             errors.append(RowError(None, None, "The file is not saved as UTF-8 text",
@@ -270,10 +263,121 @@ def _run(db, path: Path, result: Preview, *, write: bool, by: str | None = None,
             errors.append(RowError(reader.line_num, None, f"The file is not a readable CSV file ({exc})",
                                    "Save it from your spreadsheet as 'CSV UTF-8 (comma delimited)' and try again"))
             return None
+    return plan
+
+
+def _run_mapped(db, path: Path, result: Preview, *, write: bool, by, report, mapping: Mapping | None,
+                sheet: str | None) -> _Plan | None:
+    """The council's own file (CSV or workbook) read through a mapping, then checked as the register's rows."""
+    errors = result.errors
+    try:
+        table = open_table(path, sheet or (mapping.sheet if mapping else None))
+    except OSError:
+        errors.append(RowError(None, None, "The file could not be opened", "Check the file still exists and try again"))
+        return None
+    except TableError as exc:
+        errors.append(RowError(None, None, *str(exc).split(". ", 1)) if ". " in str(exc)
+                      else RowError(None, None, str(exc), "Check the file and try again"))
+        return None
+    try:
+        if mapping is None:
+            mapping = propose(table.header)
+        problems = check_mapping(table.header, mapping)
+        if problems:
+            errors.extend(problems)
+            return None
+        plan = _Plan(tuple(range(len(COLUMNS))), {})
+        current: dict = {}
+
+        def numbered():
+            for number, values, raw in mapped_rows(table, mapping, errors):
+                current["raw"] = raw
+                yield number, values
+
+        def describe(error: RowError) -> RowError:
+            return user_error(error, mapping, current.get("raw"))
+
+        done = [0]
+        estimate = max(path.stat().st_size // 90, 1)
+
+        def fraction() -> float:
+            done[0] += BATCH
+            return min(done[0] / estimate, 1.0)
+
+        _check_rows(db, plan, numbered(), len(COLUMNS), result, write, by, report, fraction, describe)
+    except UnicodeDecodeError:
+        errors.clear()
+        errors.append(RowError(None, None, "The file is not saved as UTF-8 text",
+                               "Save it from your spreadsheet as 'CSV UTF-8 (comma delimited)' and try again"))
+        return None
+    except csv.Error as exc:
+        errors.append(RowError(None, None, f"The file is not a readable CSV file ({exc})",
+                               "Save it from your spreadsheet as 'CSV UTF-8 (comma delimited)' and try again"))
+        return None
+    finally:
+        table.close()
+    plan.mapping = mapping
+    return plan
+
+
+def _check_rows(db, plan: _Plan, numbered, width: int, result: Preview, write: bool, by, report, fraction,
+                describe) -> None:
+    """Check each (row number, values) and pass the good ones to the writer in batches (the hot loop)."""
+    errors = result.errors
+    state = _Writer(db, result, write, by, plan)
+    pick = itemgetter(*plan.order)
+    strip = str.strip
+    now = now_minute()
+    today = now[:10]
+    children = plan.children
+    batch = []
+    rows = 0
+    for number, record in numbered:
+        if len(record) != width:
+            if any(v.strip() for v in record):
+                errors.append(RowError(
+                    number, None, f"This row has {len(record)} values but the header has {width} columns",
+                    "Check for a missing or extra comma, or a value with a comma that is not in quotes"))
+            continue
+        if not any(record):
+            continue
+        rows += 1
+        # Fast path: every check of _check_row is an exact match that no value with spaces
+        # around it passes, so a row of a known child that passes unstripped needs no strip.
+        values = pick(record)
+        problems = _check_row(values, now, today)
+        seen = children.get(values[1])
+        if problems is not None or seen is None:
+            values = tuple(map(strip, values))
+            problems = _check_row(values, now, today)
+            child_id, dob = values[1], values[2]
+            if child_id and dob:
+                seen = children.get(child_id)
+                if seen is None:
+                    children[child_id] = seen = [dob, number]
+                    if not _ID(child_id):
+                        problems = (problems or []) + [(
+                            "child_id", f"{child_id!r} cannot be used as a child id", ID_FIX)]
+                if seen[0] != dob:
+                    problems = (problems or []) + [_other_birth_date(values, seen)]
+        elif seen[0] != values[2]:
+            problems = [_other_birth_date(values, seen)]
+        if problems:
+            if describe is None:
+                errors.extend(RowError(number, column, problem, fix) for column, problem, fix in problems)
+            else:
+                errors.extend(describe(RowError(number, column, problem, fix)) for column, problem, fix in problems)
+        elif not errors:
+            batch.append(values)
+            if len(batch) >= BATCH:
+                state.add(batch)
+                batch = []
+                report and report("Importing" if write else "Checking", 0.9 * fraction())
+    if batch and not errors:
+        state.add(batch)
     result.rows = rows
     if not errors:
         state.finish()
-    return plan
 
 
 def _other_birth_date(values: tuple, seen: list) -> tuple:

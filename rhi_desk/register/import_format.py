@@ -224,6 +224,7 @@ class _Plan:
     children: dict  # child_id -> [date_of_birth, first row number]
     # children added by this import -> (start, looked_after, other_la, placement) of their latest episode
     fresh: dict = field(default_factory=dict)
+    mapping: object = None  # the Mapping the file was read through, if it is not the register CSV itself
 
 
 def _sort(errors: list[RowError]) -> list[RowError]:
@@ -388,25 +389,30 @@ def _check_header(header: list[str], errors: list[RowError]) -> list[str] | None
     return None if errors else names
 
 
-def _duplicates(db, path: Path) -> list[RowError]:
-    """Every row whose episode id an earlier row already used (a temporary table keeps memory flat)."""
+def _duplicates(db, path: Path, rows=None, column: str = "episode_id") -> list[RowError]:
+    """Every row whose episode id an earlier row already used (a temporary table keeps memory flat).
+
+    ``rows`` gives (row number, register row) for a file read through a mapping; ``column`` is how
+    the file names the episode id.
+    """
     errors = ProblemList()
-    raw, reader = _open(path)
-    with raw:
-        names = [h.strip() for h in next(reader)]
-    plan = _Plan(tuple(names.index(c) for c in COLUMNS), {})
+    if rows is None:
+        raw, reader = _open(path)
+        with raw:
+            names = [h.strip() for h in next(reader)]
+        rows = _rows(path, _Plan(tuple(names.index(c) for c in COLUMNS), {}))
     conn = db.conn
     conn.execute("DROP TABLE IF EXISTS temp.episode_import_ids")
     conn.execute("CREATE TABLE temp.episode_import_ids (row INTEGER PRIMARY KEY, episode_id TEXT)")
     try:
-        rows = ((number, values[0]) for number, values in _rows(path, plan) if values[0])
-        conn.executemany("INSERT INTO temp.episode_import_ids VALUES (?, ?)", rows)
+        ids = ((number, values[0]) for number, values in rows if values[0])
+        conn.executemany("INSERT INTO temp.episode_import_ids VALUES (?, ?)", ids)
         for episode_id, numbers in conn.execute(
                 "SELECT episode_id, group_concat(row) FROM temp.episode_import_ids GROUP BY episode_id "
                 "HAVING count(*) > 1 LIMIT ?", [MAX_PROBLEMS + 1]).fetchall():
             numbers = sorted(int(r) for r in numbers.split(","))
             for number in numbers[1:]:
-                errors.append(RowError(number, "episode_id",
+                errors.append(RowError(number, column,
                                        f"The episode id {episode_id} is also used on row {numbers[0]}",
                                        "Give each episode its own id, or remove the repeated row"))
     finally:

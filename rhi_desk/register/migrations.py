@@ -36,3 +36,20 @@ ALTER TABLE return_home_interviews ADD COLUMN not_done_code TEXT
                              'moved_out_of_area', 'other') OR not_done_code IS NULL)
 """,
     )
+
+
+@migrations(name="0070_import_mappings")
+def m0070_import_mappings(db):
+    # A council's export mapped once onto the register (its headers, date order and words), saved by
+    # name for next month's file. Saving one is audited (rhi_desk/register/import_mapping.py).
+    _script(
+        db,
+        """
+CREATE TABLE IF NOT EXISTS import_mappings (
+    name TEXT PRIMARY KEY,
+    mapping TEXT NOT NULL,
+    saved_by TEXT,
+    saved_at TEXT NOT NULL
+)
+""",
+    )

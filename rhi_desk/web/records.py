@@ -37,7 +37,8 @@ from rhi_desk import audit
 from rhi_desk.clock import now
 from rhi_desk.db import connect, get_db
 from rhi_desk.register import data_quality as quality
-from rhi_desk.register import episode_import
+from rhi_desk.register import episode_import, import_mapping
+from rhi_desk.register.import_sources import EXCEL_SUFFIXES, TableError, is_excel, open_table
 from rhi_desk.reports import ssda903
 from rhi_desk.web.auth import roles_required
 
@@ -54,8 +55,8 @@ _jobs_lock = threading.Lock()
 
 
 class UploadForm(FlaskForm):
-    register_file = FileField("Episode register CSV file", widget=GovFileInput(),
-                              description="A CSV file with exactly the columns listed above.")
+    register_file = FileField("Episode file", widget=GovFileInput(),
+                              description="A CSV file or an Excel workbook (.xlsx).")
     submit = SubmitField("Check the file", widget=GovSubmitInput())
 
 
@@ -87,12 +88,29 @@ def upload_folder() -> Path:
     return folder
 
 
+UPLOAD_SUFFIXES = (".csv",) + EXCEL_SUFFIXES
+
+
 def _pending() -> Path | None:
     token = session.get("records_upload")
     if not token or not token.isalnum():
         return None
-    path = upload_folder() / f"{token}.csv"
-    return path if path.exists() else None
+    for suffix in UPLOAD_SUFFIXES:
+        path = upload_folder() / f"{token}{suffix}"
+        if path.exists():
+            return path
+    return None
+
+
+def pending_mapping_path(path: Path) -> Path:
+    """Where the mapping confirmed for a pending upload is kept, beside it."""
+    return path.with_name(path.stem + ".mapping.json")
+
+
+def pending_mapping(path: Path) -> import_mapping.Mapping | None:
+    """The mapping confirmed for a pending upload, if any."""
+    saved = pending_mapping_path(path)
+    return import_mapping.Mapping.from_json(saved.read_text()) if saved.exists() else None
 
 
 def _discard_pending() -> None:
@@ -101,6 +119,38 @@ def _discard_pending() -> None:
     session.pop("records_upload_name", None)
     if path is not None:
         path.unlink(missing_ok=True)
+        pending_mapping_path(path).unlink(missing_ok=True)
+
+
+def _is_register_csv(path: Path) -> bool:
+    """True for a CSV whose header is the register's own columns (checked without a mapping)."""
+    if path.suffix.lower() != ".csv" or is_excel(path):
+        return False
+    try:
+        table = open_table(path)
+    except TableError:
+        return True  # the register check names the problem
+    table.close()
+    return set(table.header) == set(episode_import.COLUMNS) or not any(table.header)
+
+
+def preview_response(path: Path, name: str, mapping: import_mapping.Mapping | None, token: str | None):
+    """Check the file (through ``mapping``) and show what importing it would do, keeping it if it can be imported."""
+    db = get_db()
+    preview = episode_import.validate_file(db, path, mapping=mapping)
+    preview.file_name = name
+    audit.record(db, "episodes.import_checked", username=g.user["username"], object_type="import",
+                 object_id=name, detail={"rows": preview.rows, "bad_rows": preview.bad_rows,
+                                         "mapped": mapping is not None})
+    if not (preview.ok and not preview.nothing_to_change) and mapping is None:
+        path.unlink(missing_ok=True)
+        session.pop("records_upload", None)
+    elif token:
+        session["records_upload"] = token
+        session["records_upload_name"] = name
+    return render_template("records/preview.html", preview=preview, form=ConfirmForm(),
+                           errors=preview.errors[:SHOWN_ERRORS], more=episode_import.more_sentence(preview.errors),
+                           mapped=mapping is not None)
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -111,31 +161,26 @@ def import_episodes():
     error = None
     if form.validate_on_submit():
         upload = form.register_file.data
+        suffix = Path(getattr(upload, "filename", "") or "").suffix.lower()
         if not upload or not getattr(upload, "filename", ""):
-            error = "Choose the episode register CSV file"
-        elif not upload.filename.lower().endswith(".csv"):
-            error = "The file must be a CSV file: save it from your spreadsheet as CSV UTF-8 and choose it again"
+            error = "Choose the episode file"
+        elif suffix not in UPLOAD_SUFFIXES:
+            error = ("The file must be a CSV file or an Excel workbook (.xlsx): save it from your spreadsheet "
+                     "as CSV UTF-8 or Excel Workbook and choose it again")
         else:
             _discard_pending()
             token = secrets.token_hex(16)
-            path = upload_folder() / f"{token}.csv"
+            path = upload_folder() / f"{token}{suffix}"
             upload.save(path)
-            db = get_db()
-            preview = episode_import.validate_file(db, path)
             name = Path(upload.filename).name
-            preview.file_name = name
-            audit.record(db, "episodes.import_checked", username=g.user["username"], object_type="import",
-                         object_id=name, detail={"rows": preview.rows, "bad_rows": preview.bad_rows})
-            if preview.ok and not preview.nothing_to_change:
-                session["records_upload"] = token
-                session["records_upload_name"] = name
-            else:
-                path.unlink(missing_ok=True)
-            return render_template("records/preview.html", preview=preview, form=ConfirmForm(),
-                                   errors=preview.errors[:SHOWN_ERRORS],
-                                   more=episode_import.more_sentence(preview.errors))
+            if _is_register_csv(path):
+                return preview_response(path, name, None, token)
+            # The council's own export: its columns are mapped on the next page.
+            session["records_upload"] = token
+            session["records_upload_name"] = name
+            return redirect(url_for("imports.mapping"))
     elif request.method == "POST" and not form.errors:
-        error = "Choose the episode register CSV file"
+        error = "Choose the episode file"
     return render_template("records/import.html", form=form, error=error, columns=episode_import.COLUMNS)
 
 
@@ -153,6 +198,8 @@ def confirm_import():
         return redirect(url_for("records.import_episodes"))
     session.pop("records_upload", None)
     session.pop("records_upload_name", None)
+    mapping = pending_mapping(path)
+    pending_mapping_path(path).unlink(missing_ok=True)
     username = g.user["username"]
     if path.stat().st_size > BACKGROUND_BYTES:
         job_id = secrets.token_hex(8)
@@ -161,11 +208,11 @@ def confirm_import():
                              "file": name, "message": None, "errors": [], "started": time.time()}
         thread = threading.Thread(target=_run_job, name=f"import-{job_id}",
                                   args=(current_app.config["DATABASE"], path, name, username, job_id,
-                                        current_app.logger), daemon=True)
+                                        current_app.logger, mapping), daemon=True)
         thread.start()
         return redirect(url_for("records.import_job", job_id=job_id))
     try:
-        result = episode_import.import_episodes(get_db(), path, by=username)
+        result = episode_import.import_episodes(get_db(), path, by=username, mapping=mapping)
     except episode_import.ImportRefused as exc:
         return render_template("records/preview.html", preview=_refused_preview(name, exc), form=None,
                                errors=exc.errors[:SHOWN_ERRORS], more=episode_import.more_sentence(exc.errors))
@@ -181,7 +228,8 @@ def _refused_preview(name: str, exc: episode_import.ImportRefused) -> episode_im
     return preview
 
 
-def _run_job(database: str, path: Path, name: str, username: str, job_id: str, logger) -> None:
+def _run_job(database: str, path: Path, name: str, username: str, job_id: str, logger,
+             mapping: import_mapping.Mapping | None = None) -> None:
     """Import in a background thread, on its own connection, reporting progress into the job."""
 
     def progress(phase: str, fraction: float) -> None:
@@ -190,7 +238,7 @@ def _run_job(database: str, path: Path, name: str, username: str, job_id: str, l
 
     db = connect(database, migrate=False)
     try:
-        result = episode_import.import_episodes(db, path, by=username, progress=progress)
+        result = episode_import.import_episodes(db, path, by=username, progress=progress, mapping=mapping)
         result.file_name = name
         update = {"state": "done", "percent": 100, "phase": "Finished", "message": result.summary()}
     except episode_import.ImportRefused as exc:

@@ -75,9 +75,13 @@ def test_bad_file_shows_every_bad_row_and_changes_nothing(signed_in, hub_db, tmp
 def test_upload_without_a_file_or_not_csv_says_what_to_do(signed_in, uploads):
     client = signed_in("missing_team")
     response = client.post("/import", data={}, content_type="multipart/form-data")
-    assert b"Choose the episode register CSV file" in response.data
-    response = upload(client, b"hello", name="register.xlsx")
-    assert b"must be a CSV file" in response.data
+    assert b"Choose the episode file" in response.data
+    response = upload(client, b"hello", name="register.pdf")
+    assert b"must be a CSV file or an Excel workbook" in response.data
+    response = upload(client, b"hello", name="register.xlsx")  # named as a workbook but is not one
+    assert response.status_code == 302
+    page = client.get(response.location)
+    assert page.status_code == 400 and b"not an Excel workbook RHI Desk can read" in page.data
 
 
 def test_large_import_runs_in_the_background_with_progress(signed_in, hub_db, tmp_path, uploads, app, monkeypatch):
