@@ -219,7 +219,7 @@ def _held_starts(db, children: list[str]) -> set[tuple[str, str]]:
         part = children[i:i + 500]
         found.update(db.execute(
             "SELECT c.child_id, substr(e.start, 1, 10) FROM episodes e JOIN children c ON c.id = e.child "
-            f"WHERE e.episode_id NOT LIKE '{ID_PREFIX}%' AND c.child_id IN ({', '.join('?' * len(part))})",
+            f"WHERE e.episode_id NOT LIKE '{ID_PREFIX}%' AND e.voided_at IS NULL AND c.child_id IN ({', '.join('?' * len(part))})",
             part).fetchall())
     return found
 
