@@ -59,7 +59,14 @@ from rhi_desk.register.import_format import (
     more_sentence,
 )
 from rhi_desk.register.import_mapping import Mapping, propose, user_error
-from rhi_desk.register.import_sources import TableError, check_mapping, is_excel, mapped_rows, open_table
+from rhi_desk.register.import_sources import (
+    TableError,
+    cells_as_written,
+    check_mapping,
+    is_excel,
+    mapped_rows,
+    open_table,
+)
 from rhi_desk.register.import_writer import _refresh_child_status, _Writer
 
 __all__ = ["COLUMNS", "MAX_PROBLEMS", "ImportRefused", "ImportResult", "Preview", "ProblemList", "RowError",
@@ -290,12 +297,13 @@ def _run_mapped(db, path: Path, result: Preview, *, write: bool, by, report, map
         current: dict = {}
 
         def numbered():
-            for number, values, raw in mapped_rows(table, mapping, errors):
-                current["raw"] = raw
+            for number, values, cells in mapped_rows(table, mapping, errors):
+                current["cells"] = cells
                 yield number, values
 
         def describe(error: RowError) -> RowError:
-            return user_error(error, mapping, current.get("raw"))
+            raw = cells_as_written(current.get("cells") or [], table.header, mapping)
+            return user_error(error, mapping, raw)
 
         done = [0]
         estimate = max(path.stat().st_size // 90, 1)

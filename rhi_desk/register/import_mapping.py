@@ -232,9 +232,8 @@ def as_minute(value, order: str | None) -> str:
     if isinstance(value, float) and 1 < value < 100_000:
         return (_EXCEL_EPOCH + timedelta(minutes=round(value * 24 * 60))).strftime("%Y-%m-%d %H:%M")
     raw = text(value)
-    # The two commonest shapes, by slicing (a million rows): the register check then tests the date.
     if len(raw) == 16 and raw[10] == " " and raw[4] == "-" and raw[13] == ":":
-        return raw
+        return raw  # the register's own form: its check tests the date
     if len(raw) == 16 and raw[2] == "/" and raw[5] == "/" and raw[10] == " " and raw[13] == ":" and order == "dmy":
         return f"{raw[6:10]}-{raw[3:5]}-{raw[0:2]} {raw[11:16]}"
     day, rest = _day(raw, order)
@@ -268,21 +267,55 @@ def unknown_word(field_name: str, raw: str) -> bool:
     return bool(raw) and raw not in WORD_FIELDS[field_name] and _key(raw) not in _WORDS[field_name]
 
 
+CACHE = 100_000  # values remembered per column (a file repeats its dates of birth, days and words)
+
+
+def _cached(fn):
+    """``fn`` with a bounded memory of the values already converted (hashable cells only)."""
+    cache: dict = {}
+    get = cache.get
+
+    def convert(value):
+        found = get(value)
+        if found is None:
+            found = fn(value)
+            if len(cache) < CACHE:
+                cache[value] = found
+        return found
+    return convert
+
+
+def _minute_fast(order):
+    def convert(value):
+        # The commonest shapes by slicing (a million rows); the register's check then tests the date.
+        if value.__class__ is str and len(value) == 16 and value[13] == ":" and value[10] == " ":
+            if value[4] == "-":
+                return value
+            if order == "dmy" and value[2] == "/" and value[5] == "/":
+                return f"{value[6:10]}-{value[3:5]}-{value[0:2]} {value[11:16]}"
+        return as_minute(value, order)
+    return convert
+
+
+def _plain(value) -> str:
+    return value.strip() if value.__class__ is str else text(value)
+
+
 def converters(mapping: Mapping):
-    """One function per register field (COLUMNS order, then the extras): a cell → the register CSV's text."""
+    """One function per register field (FIELDS order): a cell → the register CSV's text (fast, cached)."""
     order = mapping.date_order
     result = []
     for f in FIELDS:
         if f in DATE_FIELDS:
-            result.append(lambda v, o=order: as_day(v, o))
+            result.append(_cached(lambda v, o=order: as_day(v, o)))
         elif f in MINUTE_FIELDS:
-            result.append(lambda v, o=order: as_minute(v, o))
+            result.append(_minute_fast(order))
         elif f in YES_NO_FIELDS:
-            result.append(as_yes_no)
+            result.append(_cached(as_yes_no))
         elif f in WORD_FIELDS:
-            result.append(lambda v, f=f, extra=mapping.values.get(f, {}): as_word(f, v, extra))
+            result.append(_cached(lambda v, f=f, extra=mapping.values.get(f, {}): as_word(f, v, extra)))
         else:
-            result.append(text)
+            result.append(_plain)
     return result
 
 

@@ -125,7 +125,7 @@ def check_mapping(header: list[str], mapping: m.Mapping) -> list[RowError]:
 
 
 def mapped_rows(table: Table, mapping: m.Mapping, errors: list):
-    """(row number, register row in COLUMNS order, the cells as the file wrote them) for each non-blank row.
+    """(row number, register row in COLUMNS order, the row's cells) for each non-blank row of the file.
 
     An episode id, when the file has none, is made from the child and the start (the same file
     twice gives the same ids). A row with values past the header's last column is a bad row.
@@ -135,32 +135,43 @@ def mapped_rows(table: Table, mapping: m.Mapping, errors: list):
     where = {h: i for i, h in enumerate(header)}
     convert = m.converters(mapping)
     picks = [where.get(mapping.columns.get(f) or "", None) for f in m.FIELDS]
-    defaults = {"other_la": "N"}
-    blank = [defaults.get(f, "") for f in m.FIELDS]
+    active = [(i, pick, fn) for i, (pick, fn) in enumerate(zip(picks, convert)) if pick is not None]
     n = len(COLUMNS)
+    blank = [{"other_la": "N"}.get(f, "") for f in m.FIELDS][:n]
+    active = [(i, pick, fn) for i, pick, fn in active if i < n]
     make_id = picks[0] is None
     text = m.text
     for number, cells in table.rows():
-        if len(cells) > width and any(text(c) for c in cells[width:]):
-            errors.append(RowError(number, None, f"This row has values past the last column ({header[-1]!r})",
-                                   "Remove them, or give their column a header"))
+        if len(cells) != width:
+            if len(cells) > width and any(text(c) for c in cells[width:]):
+                errors.append(RowError(number, None, f"This row has values past the last column ({header[-1]!r})",
+                                       "Remove them, or give their column a header"))
+                continue
+            cells = list(cells[:width]) + [""] * (width - len(cells))
+        if not any(cells):
             continue
-        if not any(c not in ("", None) and text(c) for c in cells):
-            continue
-        values = list(blank)
-        raw = {}
-        for i, (pick, fn) in enumerate(zip(picks, convert)):
-            if pick is not None:
-                cell = cells[pick] if pick < len(cells) else ""
-                values[i] = fn(cell)
-                raw[m.FIELDS[i]] = text(cell) if not hasattr(cell, "strftime") else str(cell)
+        values = blank.copy()
+        for i, pick, fn in active:
+            values[i] = fn(cells[pick])
         if make_id:
             # A row whose child or start is bad is named for those; its made-up id only stands in.
             start = values[4]
             values[0] = (f"{values[1]}-{start[:10].replace('-', '')}{start[11:13]}{start[14:16]}"
                          if values[1] and valid_id(values[1]) and len(start) == 16 and start[4] == "-"
                          and start[10] == " " else f"row{number}")
-        yield number, values[:n], raw
+        yield number, values, cells
+
+
+def cells_as_written(cells, header: list[str], mapping: m.Mapping) -> dict[str, str]:
+    """Each mapped field's cell as the file wrote it (for naming a bad row in the file's own terms)."""
+    where = {h: i for i, h in enumerate(header)}
+    found = {}
+    for f, h in mapping.columns.items():
+        i = where.get(h)
+        if i is not None and i < len(cells):
+            cell = cells[i]
+            found[f] = str(cell) if hasattr(cell, "strftime") else m.text(cell)
+    return found
 
 
 @dataclass
