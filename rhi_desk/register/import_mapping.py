@@ -38,7 +38,9 @@ LABELS = {
     "rhi_by": "RHI done by", "child_name": "Child's name",
 }
 REQUIRED = ("child_id", "date_of_birth", "episode_type", "start", "end", "looked_after")
-FIELDS = tuple(COLUMNS) + tuple(f for f in ("child_name",) if f not in COLUMNS)  # issue 17's optional name
+# The register's columns. A child's name (``child_name``) is recognised below and offered as soon as the
+# register's import takes it (it is then one of COLUMNS).
+FIELDS = tuple(COLUMNS)
 DATE_FIELDS = ("date_of_birth", "rhi_offered_on", "rhi_completed_on")
 MINUTE_FIELDS = ("start", "end")
 YES_NO_FIELDS = ("looked_after", "other_la")

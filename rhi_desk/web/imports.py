@@ -177,8 +177,8 @@ def mapping():
     shown = [f for f in m.FIELDS if mapping_.columns.get(f)]
     generated_id = not mapping_.columns.get("episode_id")
     return render_template("imports/mapping.html", form=form, header=header, name=name, sheets=sheets,
-                           sheet=sheet, analysis=analysis, problems=problems if request.method == "POST" or
-                           analysis.slashed else [], shown=shown, labels=m.LABELS, words=words,
+                           sheet=sheet, analysis=analysis, problems=problems if request.method == "POST" else [],
+                           shown=shown, labels=m.LABELS, words=words,
                            positions={f: i for i, f in enumerate(m.FIELDS)}, saved=saved,
                            generated_id=generated_id, mapping=mapping_, orders=m.DATE_ORDERS,
                            rows=import_sources.preview(analysis, mapping_))
