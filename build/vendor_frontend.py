@@ -22,6 +22,7 @@ from pathlib import Path
 
 GOVUK_FRONTEND = "6.3.0"
 CHART_JS = "4.5.1"
+CYTOSCAPE = "3.35.0"  # the intelligence network picture
 AXE_CORE = "4.14.1"  # the accessibility tests inject it; kept in tests/vendor/, never served
 SASS = "1.108.2"
 
@@ -44,7 +45,7 @@ def build(into: Path) -> None:
         (work / "package.json").write_text('{"private": true}')
         subprocess.run(
             ["npm", "install", "--silent", "--no-audit", "--no-fund",
-             f"govuk-frontend@{GOVUK_FRONTEND}", f"chart.js@{CHART_JS}",
+             f"govuk-frontend@{GOVUK_FRONTEND}", f"chart.js@{CHART_JS}", f"cytoscape@{CYTOSCAPE}",
              f"axe-core@{AXE_CORE}", f"sass@{SASS}"],
             cwd=work, check=True,
         )
@@ -65,6 +66,10 @@ def build(into: Path) -> None:
         chart.mkdir()
         shutil.copy(work / "node_modules" / "chart.js" / "dist" / "chart.umd.min.js", chart / "chart.umd.min.js")
         shutil.copy(work / "node_modules" / "chart.js" / "LICENSE.md", chart / "LICENSE.md")
+        cyto = into / f"cytoscape-{CYTOSCAPE}"
+        cyto.mkdir()
+        shutil.copy(work / "node_modules" / "cytoscape" / "dist" / "cytoscape.min.js", cyto / "cytoscape.min.js")
+        shutil.copy(work / "node_modules" / "cytoscape" / "LICENSE", cyto / "LICENSE")
         axe = into.parent / "tests-vendor" / f"axe-core-{AXE_CORE}"
         axe.mkdir(parents=True)
         shutil.copy(work / "node_modules" / "axe-core" / "axe.min.js", axe / "axe.min.js")

@@ -15,6 +15,7 @@ from pathlib import Path
 import sqlite_utils
 
 from rhi_desk import migrations as foundation_migrations
+from rhi_desk.intelligence import migrations as intelligence_migrations
 from rhi_desk.interviews import migrations as interviews_migrations
 from rhi_desk.register import migrations as register_migrations
 from rhi_desk.reports import migrations as reports_migrations
@@ -28,6 +29,7 @@ MIGRATION_SETS = (
     reports_migrations.migrations,
     interviews_migrations.migrations,
     sync_migrations.migrations,
+    intelligence_migrations.migrations,  # 0060-0069
 )
 
 BUSY_TIMEOUT_MS = 30_000

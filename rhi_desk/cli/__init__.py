@@ -16,6 +16,7 @@ import click
 from flask.cli import FlaskGroup, routes_command, shell_command
 
 from rhi_desk import accounts, create_app, installs
+from rhi_desk.cli import intelligence as intelligence_commands
 from rhi_desk.cli import register as register_commands
 from rhi_desk.cli import reports as reports_commands
 from rhi_desk.cli import sync as sync_commands
@@ -164,7 +165,7 @@ def demo_group(ctx):
     click.echo(f"Start it with: rhi-desk --db {path} serve")
 
 
-for _area in (register_commands, reports_commands, sync_commands):
+for _area in (register_commands, reports_commands, sync_commands, intelligence_commands):
     _area.add_to(cli)
 
 

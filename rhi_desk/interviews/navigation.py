@@ -68,9 +68,10 @@ def is_visible(rhi: dict, slug: str) -> bool:
 
 def _answered(question: Question, values: dict) -> bool:
     if question.key not in values or values[question.key] is None:
-        return False
+        # The places, people and screening pages are optional: never in the way of signing off.
+        return question.required is None and question.kind in ("rows", "checkboxes")
     value = values[question.key]
-    if question.kind in ("checkboxes", "actions"):
+    if question.kind in ("checkboxes", "actions", "rows"):
         return isinstance(value, list)
     return value != "" or question.required is None
 

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from rhi_desk.clock import now_minute, parse_time
 from rhi_desk.interviews.questions import (
+    LONG_TEXT,
     REFERRALS,
     SHORT_TEXT,
     InterviewError,
@@ -112,8 +113,33 @@ def _clean_actions(q: Question, fields: dict) -> list[dict]:
     return rows
 
 
+def _clean_rows(q: Question, fields: dict) -> list[dict]:
+    """Rows of places or people: a row with any box filled is kept; every box is optional ("unknown")."""
+    names = [name for name, _label, _choices in q.columns]
+    if isinstance(fields.get(q.key), list) and all(isinstance(r, dict) for r in fields[q.key]):
+        given = [{n: str(r.get(n) or "").strip() for n in names} for r in fields[q.key]]
+    else:
+        numbers = sorted({int(m.group(1)) for name in fields
+                          for m in [re.match(rf"^{re.escape(q.key)}-(\d+)-", name)] if m})
+        given = [{n: _one(fields, f"{q.key}-{k}-{n}").strip() for n in names} for k in numbers]
+    rows = []
+    for n, row in enumerate(given, start=1):
+        if not any(row.values()):
+            continue
+        for name, label, choices in q.columns:
+            if choices is not None and row[name] and row[name] not in choices:
+                raise ValueError(f"Choose the {label.lower()} in row {n} from the list")
+            limit = LONG_TEXT if name == "details" else SHORT_TEXT
+            if len(row[name]) > limit:
+                raise ValueError(f"{label} in row {n} must be {limit} characters or fewer")
+        rows.append({k: v.replace("\r\n", "\n") for k, v in row.items()})
+    return rows
+
+
 def clean_question(q: Question, fields: dict):
     """The answer to ``q`` from the posted ``fields``; raises ValueError with what to do."""
+    if q.kind == "rows":
+        return _clean_rows(q, fields)
     if q.kind == "datetime":
         return _clean_datetime(q, fields)
     if q.kind == "actions":

@@ -44,6 +44,40 @@ HARM_INDICATORS = {
     "substance_misuse": "Substance misuse",
     "self_harm": "Self-harm",
     "mental_health": "Mental health",
+    "online": "Online exploitation or grooming",
+}
+# The places and people a child names, one row each (kept beside the child's own words, never instead).
+PLACE_KINDS = {
+    "home_address": "Home address",
+    "friends_address": "Friend's address",
+    "park": "Park or open space",
+    "transport_hub": "Station, bus stop or other transport hub",
+    "shop": "Shop or takeaway",
+    "hotel": "Hotel or B&B",
+    "another_town": "Another town",
+    "other": "Somewhere else",
+}
+PLACE_COLUMNS = (("name", "Name of the place", None), ("area", "Postcode or area", None),
+                 ("kind", "Kind of place", PLACE_KINDS), ("details", "What the child said about it", None))
+PERSON_COLUMNS = (("name", "Name or nickname", None), ("age", "Approximate age", None),
+                  ("relationship", "Who they are to the child", None), ("phone", "Phone number", None),
+                  ("vehicle", "Vehicle", None), ("details", "What the child said about them", None))
+# The exploitation screening's indicators (the shared list; each council sets the weights and the
+# thresholds at the hub: see docs/intelligence.md).
+SCREENING_INDICATORS = {
+    "older_associates": "Spends time with older people or adults not known to the family",
+    "gifts_money": "Has money, phones, clothes or gifts they cannot explain",
+    "phones": "Has more than one phone, or is secretive about calls and messages",
+    "out_of_area": "Was found out of the area, or cannot say how they got there",
+    "travel_paid": "Someone else paid for or arranged their travel",
+    "drugs": "Was carrying, holding or selling drugs",
+    "weapons": "Was carrying a weapon or is linked to violence",
+    "injuries": "Has injuries they cannot or will not explain",
+    "older_partner": "Has a much older boyfriend or girlfriend, or sexual health worries",
+    "online_contact": "Talks to people online they have not met",
+    "fear": "Is frightened of someone, or of saying where they were",
+    "debt": "Says they owe someone money or a debt (debt bondage)",
+    "education": "Is missing school or college, or excluded",
 }
 RISK_LEVELS = {"low": "Low", "medium": "Medium", "high": "High"}
 REFERRALS = {
@@ -76,7 +110,7 @@ class Question:
     """One question: its answer key, kind of input and what to say when it is missing."""
 
     key: str
-    kind: str  # text, textarea, radios, checkboxes, datetime, actions
+    kind: str  # text, textarea, radios, checkboxes, datetime, actions, rows
     label: str
     hint: str | None = None
     required: str | None = None  # the message when it is left blank; None = optional
@@ -85,6 +119,7 @@ class Question:
     none_stores: tuple = ()  # what "none of these" is stored as
     max_chars: int | None = None
     label_short: str | None = None  # for the check-answers page
+    columns: tuple = ()  # rows: (name, label, choices or None) of each row's boxes
 
     @property
     def summary_label(self) -> str:
@@ -176,9 +211,19 @@ SECTIONS: tuple[Section, ...] = (
             _text("where_area", "Area, borough or postcode district", hint="For example Croydon, or CR0",
                   short="Area"),
         )),
+        Page("places", "Places the child named", (
+            Question("places", "rows", "Places the child named (optional)",
+                     hint="One place a row, as much as the child said. Leave the rows blank if they named none.",
+                     columns=PLACE_COLUMNS, label_short="Places named"),
+        )),
         Page("who_with", "Who the child was with", (
             _long("who_with", "Who was the child with?", "Enter who the child was with, or 'Did not say'",
                   short="Who with"),
+        )),
+        Page("people", "People the child named", (
+            Question("people", "rows", "People or groups the child named (optional)",
+                     hint="One person or group a row. Write 'Unknown' or leave a box blank for what they did "
+                          "not say.", columns=PERSON_COLUMNS, label_short="People named"),
         )),
         Page("travel", "Travel and what they did", (
             _long("travel", "How did they travel?", "Enter how the child travelled, or 'Did not say'",
@@ -223,6 +268,11 @@ SECTIONS: tuple[Section, ...] = (
             _long("harm_details", "What did you find out about these concerns?",
                   "Enter what you found out about these concerns", short="About those signs"),
         ), show_if=("harm_indicators", "nonempty", None)),
+        Page("screening", "Exploitation screening", (
+            Question("screening", "checkboxes", "Which of these apply to the child now?",
+                     hint="Select all that apply. The hub scores them to show whether a strategy meeting is needed.",
+                     choices=SCREENING_INDICATORS, none_option="none", label_short="Screening indicators"),
+        )),
         Page("police", "Police", (
             _radios("police_involved", "Were the police involved?", YES_NO,
                     "Choose yes if the police were involved", short="Police involved"),
@@ -287,6 +337,7 @@ QUESTIONS: dict[str, Question] = {q.key: q for p in PAGES.values() for q in p.qu
 COLUMN_KEYS = ("offered_at", "offered_how", "offered_by", "outcome_reason", "attempts")
 ANSWER_KEYS = tuple(k for k in QUESTIONS if k not in COLUMN_KEYS)
 ACTION_ROWS_SPARE = 2
+ROWS_SPARE = 2
 
 
 def page(slug: str) -> Page:

@@ -19,6 +19,7 @@ from rhi_desk.interviews.navigation import (
 from rhi_desk.interviews.page_answers import clean_page, datetime_parts
 from rhi_desk.interviews.questions import (
     ACTION_ROWS_SPARE,
+    ROWS_SPARE,
     NOT_COMPLETED,
     PAGES,
     InterviewError,
@@ -150,6 +151,10 @@ def form_values(db: sqlite_utils.Database, rhi: dict, page_slug: str) -> dict:
                 fields[f"{q.key}-{part}"] = [text]
         elif q.kind == "checkboxes":
             fields[q.key] = ([q.none_option] if value == list(q.none_stores) else list(value))
+        elif q.kind == "rows":
+            for n, row in enumerate(value or [], start=1):
+                for name, _label, _choices in q.columns:
+                    fields[f"{q.key}-{n}-{name}"] = [str(row.get(name) or "")]
         elif q.kind == "actions":
             for n, a in enumerate(value or [], start=1):
                 fields[f"action-{n}"] = [a.get("action", "")]
@@ -169,6 +174,12 @@ def action_rows(values: dict) -> int:
     """How many rows the follow-up actions page shows: those filled in plus two spare."""
     numbers = [int(m.group(1)) for name in values for m in [re.match(r"^action-(\d+)$", name)] if m]
     return max(numbers, default=0) + ACTION_ROWS_SPARE
+
+
+def row_count(key: str, values: dict) -> int:
+    """How many rows a places or people page shows: those filled in plus two spare."""
+    numbers = [int(m.group(1)) for name in values for m in [re.match(rf"^{re.escape(key)}-(\d+)-", name)] if m]
+    return max(numbers, default=0) + ROWS_SPARE
 
 
 def resume_page(db: sqlite_utils.Database, rhi: dict) -> str | None:

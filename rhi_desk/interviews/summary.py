@@ -25,12 +25,25 @@ def display(question: Question, value) -> str:
         if not value or list(value) == list(question.none_stores):
             return REFERRALS["none"] if question.key == "referrals" else "None of these"
         return "\n".join((question.choices or {}).get(v, v) for v in value)
+    if question.kind == "rows":
+        if not value:
+            return "None named"
+        return "\n".join(row_in_words(question, row) for row in value)
     if question.kind == "actions":
         if not value:
             return "None"
         return "\n".join(f"{a.get('action', '')} – {a.get('owner', '')}, by {_day(a.get('due'))}"
                          + (" (done)" if a.get("done") else "") for a in value)
     return str(value)
+
+
+def row_in_words(question: Question, row: dict) -> str:
+    """One place or person as a line: 'Crown pub (CR0, shop or takeaway): sold them cigarettes'."""
+    named = {name: (choices or {}).get(row.get(name), row.get(name) or "") for name, _l, choices in question.columns}
+    first = named.get("name") or "Unknown"
+    rest = [v for k, v in named.items() if k not in ("name", "details") and v]
+    line = first + (f" ({', '.join(rest)})" if rest else "")
+    return line + (f": {named['details']}" if named.get("details") else "")
 
 
 def _when(value: str) -> str:

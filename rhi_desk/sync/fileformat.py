@@ -22,7 +22,8 @@ from rhi_desk.db import install
 from rhi_desk.sync import keys
 
 FORMAT_NAME = "rhi-desk-sync"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: a signed-off return's answers may hold places, people and the screening
+READABLE_VERSIONS = (1, 2)  # version 1 files (before the intelligence picture) still import
 MAGIC = b"RHISYNC\n"
 EXTENSION = ".rhisync"
 SIGNATURE_BYTES = 64
@@ -199,7 +200,7 @@ def _manifest_fields(manifest: dict) -> tuple:
           and isinstance(manifest.get("counts"), dict) and isinstance(manifest.get("created_at"), str))
     if isinstance(version, int) and version > FORMAT_VERSION:
         raise refuse("newer_format")
-    if not ok or version != FORMAT_VERSION:
+    if not ok or version not in READABLE_VERSIONS:
         raise refuse("damaged")
     return sender, recipient, sequence, kind
 

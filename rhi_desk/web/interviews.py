@@ -41,6 +41,7 @@ bp = Blueprint("interviews", __name__)
 
 # What the interview templates call: the outcomes, the facts of an RHI, the action rows, "none" labels.
 TEMPLATE_HELPERS = SimpleNamespace(OUTCOMES=questions.OUTCOMES, action_rows=saving.action_rows,
+                                   row_count=saving.row_count,
                                    facts=navigation.facts, none_label=page_answers.none_label)
 
 WORK_ROLES = ("practitioner", "provider", "missing_team")
@@ -192,6 +193,8 @@ def question(rhi_id, slug):
             errors = exc.errors or {questions.PAGES[slug].questions[0].key: str(exc)}
             values = {k: v if isinstance(v, list) else [v] for k, v in fields.items()}
         else:
+            if request.form.get("more_rows"):  # places or people: saved, the same page with more rows
+                return redirect(url_for(".question", rhi_id=rhi_id, slug=slug, then=request.args.get("then")))
             nxt = navigation.next_page(rhi, slug)
             if request.args.get("then") == "check":
                 # From "Change": back to the summary, unless the new answer calls for a follow-up.

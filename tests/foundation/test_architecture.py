@@ -20,13 +20,14 @@ PACKAGE = Path(rhi_desk.__file__).resolve().parent
 LAYERS = [
     ("rhi_desk.db", 0), ("rhi_desk.migrations", 0),
     ("rhi_desk.clock", 1), ("rhi_desk.audit", 1), ("rhi_desk.accounts", 1), ("rhi_desk.installs", 1),
-    ("rhi_desk.register", 2), ("rhi_desk.interviews", 3), ("rhi_desk.reports", 4), ("rhi_desk.sync", 4),
+    ("rhi_desk.register", 2), ("rhi_desk.interviews", 3), ("rhi_desk.intelligence", 3.5),
+    ("rhi_desk.reports", 4), ("rhi_desk.sync", 4),
     ("rhi_desk.demo", 5),
     ("rhi_desk.web", 6), ("rhi_desk.cli", 7), ("rhi_desk.desktop", 7),
     ("rhi_desk.__main__", 8), ("rhi_desk", 6),  # the package itself holds create_app (the web layer)
 ]
-LAYER_NAMES = {0: "database", 1: "ground", 2: "register", 3: "interviews", 4: "reports/sync", 5: "demo",
-               6: "web", 7: "command line/window", 8: "entry point"}
+LAYER_NAMES = {0: "database", 1: "ground", 2: "register", 3: "interviews", 3.5: "intelligence",
+               4: "reports/sync", 5: "demo", 6: "web", 7: "command line/window", 8: "entry point"}
 
 
 def layer(module: str) -> int:

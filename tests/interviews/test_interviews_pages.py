@@ -27,7 +27,9 @@ COMPLETED = {
     "seen_alone": {"seen_alone": "yes"},
     "confidentiality": {"confidentiality_explained": "yes"},
     "where": {"where_went": "A friend's flat", "where_area": "Croydon CR0"},
+    "places": {"places-1-name": "The Crown", "places-1-area": "CR0", "places-1-kind": "shop"},
     "who_with": {"who_with": "Two friends"},
+    "people": {"people-1-name": "Jay", "people-1-age": "about 20", "people-1-phone": "07700 900123"},
     "travel": {"travel": "Bus", "activities": "Stayed in"},
     "felt_missing": {"felt_missing": "not_sure"},
     "push": {"push_factors": ["home", "school"]},
@@ -36,6 +38,7 @@ COMPLETED = {
     "harm_suffered": {"harm_suffered": "None"},
     "harm_indicators": {"harm_indicators": ["cse", "county_lines"]},
     "harm_details": {"harm_details": "An older man gave them a phone"},
+    "screening": {"screening": ["older_associates", "phones"]},
     "police": {"police_involved": "no"},
     "risk_level": {"risk_level": "high"},
     "what_would_help": {"what_would_help": "Someone to talk to"},
@@ -161,7 +164,7 @@ def test_follow_up_pages_appear_only_when_an_answer_calls_for_them(worker, rhi):
     # A follow-up that no longer applies is not asked (it sends the practitioner on).
     assert worker.get(url(rhi, "who_present")).status_code == 302
     assert worker.post(url(rhi, "harm_indicators"), data={"harm_indicators": ["none"]}).location.endswith(
-        url(rhi, "police"))
+        url(rhi, "screening"))
     assert worker.post(url(rhi, "harm_indicators"), data={"harm_indicators": ["gangs"]}).location.endswith(
         url(rhi, "harm_details"))
     assert worker.post(url(rhi, "police"), data={"police_involved": "yes"}).location.endswith(
