@@ -43,6 +43,34 @@ _MADE_UP = {
 }
 
 
+# Made-up places and people (Ofcom's drama phone numbers), a few per interview, so the demo's
+# intelligence picture links children across interviews.
+_PLACES = (
+    {"name": "West Croydon bus station", "area": "CR0", "kind": "transport_hub", "details": "Met people there"},
+    {"name": "Chicken shop on London Road", "area": "CR7", "kind": "shop", "details": "Given free food"},
+    {"name": "The Crown", "area": "", "kind": "shop", "details": "Older boys hang around outside"},
+    {"name": "Park Hill Park", "area": "CR0", "kind": "park", "details": ""},
+    {"name": "A flat above the shops", "area": "Thornton Heath", "kind": "friends_address", "details": "Stayed the night"},
+    {"name": "Brighton", "area": "", "kind": "another_town", "details": "Taken there by train"},
+)
+_PEOPLE = (
+    {"name": "Jay", "age": "about 19", "relationship": "older boy", "phone": "07700 900123", "vehicle": "",
+     "details": "Buys them food and credit"},
+    {"name": "Big T", "age": "20s", "relationship": "", "phone": "", "vehicle": "black Golf", "details": ""},
+    {"name": "Kez", "age": "16", "relationship": "friend", "phone": "", "vehicle": "", "details": ""},
+    {"name": "", "age": "older man", "relationship": "", "phone": "07700 900456", "vehicle": "", "details": "Unknown name"},
+)
+
+
+def made_up_places_and_people(rhi_id: str) -> dict:
+    """One or two places and a person, the same each time for the same interview (made up)."""
+    import random
+
+    pick = random.Random(rhi_id)
+    return {"places": [dict(p) for p in pick.sample(_PLACES, pick.choice((1, 2)))],
+            "people": [dict(pick.choice(_PEOPLE))]}
+
+
 def complete_with_made_up_answers(db: sqlite_utils.Database, rhi_id: str, *, by: str) -> dict:
     """Fill every section with plausible made-up answers, record the offer and outcome if missing, sign off."""
     rhi = _require(db, rhi_id)
@@ -68,6 +96,7 @@ def complete_with_made_up_answers(db: sqlite_utils.Database, rhi_id: str, *, by:
         if completed:
             rhi_tracking.record_outcome(db, rhi_id, "completed", completed_at=held_at, by=by)
             answers.update(_MADE_UP)
+            answers.update(made_up_places_and_people(rhi_id))
             answers.update({
                 "outcome": "completed", "held_at": held_at,
                 "interviewer_name": by if by and by != "demo" else "Demo Worker",

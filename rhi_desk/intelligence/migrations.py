@@ -53,6 +53,7 @@ CREATE TABLE intel_mentions (
     recorded_at TEXT NOT NULL
 );
 CREATE INDEX intel_mentions_entity ON intel_mentions (entity, seen_on);
+CREATE INDEX intel_mentions_entity_child ON intel_mentions (entity, child, seen_on);
 CREATE INDEX intel_mentions_child ON intel_mentions (child, entity);
 CREATE INDEX intel_mentions_rhi ON intel_mentions (rhi) WHERE rhi IS NOT NULL;
 CREATE INDEX intel_mentions_episode ON intel_mentions (episode, source);

@@ -8,6 +8,7 @@ from rhi_desk.intelligence import themes
 from rhi_desk.intelligence.places_people import title
 
 MAX_ENTRIES = 150
+CHILDREN_PER_ENTRY = 30  # the most recent; the entry's own page lists every child
 
 
 def _period(first: str | None, last: str | None) -> tuple[str, list]:
@@ -47,10 +48,14 @@ def _graph(db, links: list[dict], children_allowed: set[int] | None) -> dict:
     return {"nodes": nodes, "edges": edges}
 
 
-def _links(db, where: str, params: list) -> list[dict]:
+def _links(db, where: str, params: list, keep_child: int | None = None) -> list[dict]:
+    """(child, entry) links, at most the CHILDREN_PER_ENTRY most recent children of each entry (and ``keep_child``)."""
     return list(db.query(
-        f"select m.child, m.entity, count(*) as times, min(m.seen_on) as first_seen, max(m.seen_on) as last_seen "
-        f"from intel_mentions m where {where} group by m.child, m.entity", params))
+        f"select child, entity, times, first_seen, last_seen from ("
+        f"select m.child, m.entity, count(*) as times, min(m.seen_on) as first_seen, max(m.seen_on) as last_seen, "
+        f"row_number() over (partition by m.entity order by max(m.seen_on) desc) as rank "
+        f"from intel_mentions m where {where} group by m.entity, m.child) "
+        f"where rank <= {CHILDREN_PER_ENTRY} or child = ?", [*params, keep_child]))
 
 
 def _theme_children(db, theme: str | None, first: str | None, last: str | None) -> set[int] | None:
@@ -72,7 +77,7 @@ def around_child(db: sqlite_utils.Database, child_pk: int, first: str | None = N
     if allowed is not None:
         allowed.add(child_pk)
     marks = ",".join("?" * len(entries))
-    return _graph(db, _links(db, f"m.entity in ({marks}){period}", [*entries, *params]), allowed)
+    return _graph(db, _links(db, f"m.entity in ({marks}){period}", [*entries, *params], child_pk), allowed)
 
 
 def around_entity(db: sqlite_utils.Database, entity_id: int, first: str | None = None, last: str | None = None,
@@ -81,9 +86,11 @@ def around_entity(db: sqlite_utils.Database, entity_id: int, first: str | None =
     period, params = _period(first, last)
     allowed = _theme_children(db, theme, first, last)
     children = [r[0] for r in db.execute(
-        f"select distinct m.child from intel_mentions m where m.entity = ?{period}", [entity_id, *params])]
+        f"select m.child from intel_mentions m where m.entity = ?{period} group by m.child "
+        f"order by max(m.seen_on) desc", [entity_id, *params])]
     if allowed is not None:
         children = [c for c in children if c in allowed]
+    children = children[:CHILDREN_PER_ENTRY * 2]
     if not children:
         return _graph(db, [], None)
     marks = ",".join("?" * len(children))

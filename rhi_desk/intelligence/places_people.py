@@ -165,25 +165,39 @@ def title(entry: dict) -> str:
     return entry["name"] or entry["phone"] or entry["vehicle"] or entry["area"] or "Unknown"
 
 
-def mentions_of(db, entity_id: int) -> list[dict]:
-    """Every child and episode linked to an entry (and to those merged into it), newest first."""
+PAGE = 200
+
+
+def mention_count(db, entity_id: int) -> int:
+    """How many times an entry was named (with those merged into it)."""
+    return db.execute("select count(*) from intel_mentions where entity = ?", [entity_id]).fetchone()[0]
+
+
+def mentions_of(db, entity_id: int, page: int = 1) -> list[dict]:
+    """Every child and episode linked to an entry (and to those merged into it), newest first, a page at a time."""
     rows = list(db.query(
         "select m.id, m.source, m.seen_on, m.row_json, m.kind, c.child_id, c.name as child_name, "
         "e.episode_id, e.start, e.\"end\", r.rhi_id from intel_mentions m "
         "join children c on c.id = m.child join episodes e on e.id = m.episode "
-        "left join return_home_interviews r on r.id = m.rhi where m.entity = ? order by m.seen_on desc, m.id",
-        [entity_id]))
+        "left join return_home_interviews r on r.id = m.rhi where m.entity = ? order by m.seen_on desc, m.id "
+        "limit ? offset ?", [entity_id, PAGE, (max(page, 1) - 1) * PAGE]))
     for row in rows:
         row["row"] = json.loads(row.pop("row_json"))
     return rows
 
 
-def children_linked(db, entity_id: int) -> list[dict]:
-    """The children linked to an entry: how many times, first and last date."""
+def children_linked(db, entity_id: int, limit: int = 500) -> list[dict]:
+    """The children linked to an entry (the ``limit`` most recent): how many times, first and last date."""
     return list(db.query(
-        "select c.child_id, c.name, count(*) as times, min(m.seen_on) as first_seen, max(m.seen_on) as last_seen "
-        "from intel_mentions m join children c on c.id = m.child where m.entity = ? "
-        "group by m.child order by last_seen desc", [entity_id]))
+        "select c.child_id, c.name, l.times, l.first_seen, l.last_seen from ("
+        "select m.child, count(*) as times, min(m.seen_on) as first_seen, max(m.seen_on) as last_seen "
+        "from intel_mentions m where m.entity = ? group by m.child order by last_seen desc limit ?) l "
+        "join children c on c.id = l.child order by l.last_seen desc", [entity_id, limit]))
+
+
+def children_count(db, entity_id: int) -> int:
+    """How many children are linked to an entry."""
+    return db.execute("select count(distinct child) from intel_mentions where entity = ?", [entity_id]).fetchone()[0]
 
 
 def also_known_as(db, entity_id: int) -> list[dict]:

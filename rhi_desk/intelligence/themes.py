@@ -67,15 +67,16 @@ def index_interview(db, rhi: dict, answers: dict, episodes: list[dict]) -> None:
                             "values (?, ?, ?, ?, ?)", rows)
 
 
+# CROSS JOIN keeps SQLite's join order: from the few tags out, never from every episode in the months.
 _TEAM_FACTS = """
     select 'team:' || t.theme as theme, substr(e.start, 1, 7) as month, e.child, e.id as episode, m.rhi as rhi
-    from intel_theme_tags t join intel_entities te on te.id = t.entity
-    join intel_mentions m on m.entity = te.final join episodes e on e.id = m.episode
-    where t.entity is not null and e.start >= :start and e.start < :stop
+    from intel_theme_tags t cross join intel_entities te cross join intel_mentions m cross join episodes e
+    where t.entity is not null and te.id = t.entity and m.entity = te.final and e.id = m.episode
+      and e.start >= :start and e.start < :stop
     union
     select 'team:' || t.theme, substr(e.start, 1, 7), e.child, e.id, t.rhi
-    from intel_theme_tags t join rhi_episodes re on re.rhi = t.rhi join episodes e on e.id = re.episode
-    where t.rhi is not null and e.start >= :start and e.start < :stop"""
+    from intel_theme_tags t cross join rhi_episodes re cross join episodes e
+    where t.rhi is not null and re.rhi = t.rhi and e.id = re.episode and e.start >= :start and e.start < :stop"""
 
 
 def _bounds(first: str, last: str) -> dict:

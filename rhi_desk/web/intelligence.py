@@ -113,10 +113,14 @@ def entry(entity_id):
     if found["merged_into"]:
         flash(f"{places_people.title(found)} was merged into this entry.")
         return redirect(url_for(".entry", entity_id=found["final"]))
-    _view("entry", found["kind"], entity_id)
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and int(page) > 0 else 1
+    _view("entry", found["kind"], entity_id, page_number=page)
     return render_template("intelligence/entry.html", entry=found, title=places_people.title,
                            children=places_people.children_linked(db, entity_id),
-                           mentions=places_people.mentions_of(db, entity_id),
+                           mentions=places_people.mentions_of(db, entity_id, page), page=page,
+                           mention_total=places_people.mention_count(db, entity_id), page_size=places_people.PAGE,
+                           children_total=places_people.children_count(db, entity_id),
                            aliases=places_people.also_known_as(db, entity_id),
                            candidates=places_people.candidates(db, entity_id),
                            tags=themes.tags_of(db, entity_id=entity_id), team_themes=themes.team_themes(db),

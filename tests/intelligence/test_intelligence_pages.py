@@ -148,3 +148,33 @@ def test_the_screening_settings_refuse_a_high_threshold_below_the_medium(hub_db,
     response = team.post("/intelligence/screening", data={"medium_from": "5", "high_from": "4"})
     assert response.status_code == 400 and "Error: " in _text(response)
     assert "The high threshold must be more than the medium one" in _text(response)
+
+
+def test_the_interview_asks_for_places_and_people_in_optional_rows(hub_db, signed_in, users):
+    from interviews_support import make_rhi
+
+    from rhi_desk.interviews import saving
+    from rhi_desk.register import rhi_tracking
+
+    rhi = make_rhi(hub_db, "practitioner")
+    for slug, fields in (("offer", {"offered_at": "2026-03-02 11:00", "offered_how": "phone", "offered_by": "Sam"}),
+                         ("outcome", {"outcome": "completed"})):
+        saving.save_page(hub_db, rhi["rhi_id"], slug, fields, by="practitioner")
+    worker = signed_in("practitioner")
+    url = f"/interviews/{rhi['rhi_id']}/page/places"
+    page = _text(worker.get(url))
+    assert page.count('name="places-') == 2 * 4  # two spare rows of four boxes
+    more = worker.post(url, data={"places-1-name": "The Crown", "places-1-kind": "shop",
+                                  "places-2-area": "CR0", "more_rows": "1"})
+    assert more.location.endswith(url)
+    page = _text(worker.get(url))
+    assert 'value="The Crown"' in page and 'name="places-4-name"' in page  # filled rows plus two spare
+    done = worker.post(url, data={"places-1-name": "The Crown", "places-1-kind": "shop", "places-2-area": "CR0"})
+    assert done.location.endswith(f"/interviews/{rhi['rhi_id']}/page/who_with")
+    answers = json.loads(rhi_tracking.get_rhi(hub_db, rhi["rhi_id"])["answers"])
+    assert answers["places"] == [{"name": "The Crown", "area": "", "kind": "shop", "details": ""},
+                                 {"name": "", "area": "CR0", "kind": "", "details": ""}]
+    # Skipping the page entirely does not stand in the way: the people page is optional too.
+    assert worker.post(f"/interviews/{rhi['rhi_id']}/page/people", data={}).status_code == 302
+    check = _text(worker.get(f"/interviews/{rhi['rhi_id']}/check"))
+    assert "The Crown (Shop or takeaway)" in check and "Unknown (CR0)" in check
