@@ -16,6 +16,10 @@ from rhi_desk.clock import now_iso
 from rhi_desk.db import write_transaction
 from rhi_desk.intelligence.places_people import IntelligenceError
 from rhi_desk.interviews.questions import HARM_INDICATORS, PULL_FACTORS, PUSH_FACTORS
+from rhi_desk.register.counting import adult_sql, live_sql
+
+# One meaning per word (register/counting.py): a voided episode, or one after the 18th birthday, counts nowhere.
+_COUNTED = f"{live_sql('e')} and not {adult_sql('e.start', 'c.date_of_birth')}"
 
 EXPLOITATION = ("cse", "cce", "county_lines", "gangs", "trafficking", "online")
 GROUPS = (
@@ -79,6 +83,9 @@ _TEAM_FACTS = """
     where t.rhi is not null and re.rhi = t.rhi and e.id = re.episode and e.start >= :start and e.start < :stop"""
 
 
+_FACTS = "select theme, month, child, episode, rhi from intel_theme_facts where month between :first and :last"
+
+
 def _bounds(first: str, last: str) -> dict:
     if not (len(first) == 7 and len(last) == 7 and first <= last):
         raise IntelligenceError("Choose the months as YYYY-MM, the first no later than the last")
@@ -102,17 +109,14 @@ def by_month(db: sqlite_utils.Database, first: str, last: str) -> dict:
     params = _bounds(first, last)
     counts: dict[str, dict[str, int]] = {}
     totals: dict[str, int] = {}
-    for row in db.query("select theme, month, count(distinct child) as n from intel_theme_facts "
-                        "where month between :first and :last group by theme, month", params):
-        counts.setdefault(row["theme"], {})[row["month"]] = row["n"]
-    for row in db.query("select theme, count(distinct child) as n from intel_theme_facts "
-                        "where month between :first and :last group by theme", params):
-        totals[row["theme"]] = row["n"]
-    for row in db.query(f"select theme, month, count(distinct child) as n from ({_TEAM_FACTS}) "
-                        f"group by theme, month", params):
-        counts.setdefault(row["theme"], {})[row["month"]] = row["n"]
-    for row in db.query(f"select theme, count(distinct child) as n from ({_TEAM_FACTS}) group by theme", params):
-        totals[row["theme"]] = row["n"]
+    for source in (_FACTS, _TEAM_FACTS):
+        counted = (f"select f.theme, f.month, f.child from ({source}) f join episodes e on e.id = f.episode "
+                   f"join children c on c.id = f.child where {_COUNTED}")
+        for row in db.query(f"select theme, month, count(distinct child) as n from ({counted}) "
+                            f"group by theme, month", params):
+            counts.setdefault(row["theme"], {})[row["month"]] = row["n"]
+        for row in db.query(f"select theme, count(distinct child) as n from ({counted}) group by theme", params):
+            totals[row["theme"]] = row["n"]
     rows = [{"code": code, "label": label, "group": group, "counts": counts.get(code, {}),
              "total": totals.get(code, 0)} for code, label, group in all_themes(db)]
     return {"months": months(first, last), "rows": rows, "groups": GROUPS}
@@ -128,7 +132,8 @@ def drill(db: sqlite_utils.Database, code: str, first: str, last: str) -> list[d
     return list(db.query(
         f"select c.child_id, c.name, e.episode_id, e.start, e.\"end\", r.rhi_id from ({source}) f "
         f"join children c on c.id = f.child join episodes e on e.id = f.episode "
-        f"left join return_home_interviews r on r.id = f.rhi order by e.start desc, c.child_id", params))
+        f"left join return_home_interviews r on r.id = f.rhi where {_COUNTED} order by e.start desc, c.child_id",
+        params))
 
 
 def children_with(db, code: str, first: str, last: str) -> set[int]:

@@ -94,3 +94,12 @@ def test_a_high_screening_calls_for_a_strategy_meeting_once(hub_db):
     assert screening.history(hub_db, child["child"])[0]["level"] == "medium"
     with pytest.raises(IntelligenceError):
         screening.configure(hub_db, {}, "5", "4", by="analyst")
+
+
+def test_a_voided_episode_counts_in_no_theme(hub_db):
+    amy, ben = _two_children(hub_db)
+    hub_db.execute("update episodes set voided_at = '2026-04-01 10:00', voided_by = 'analyst', "
+                   "void_reason = 'duplicate' where id = ?", [ben["episode"]])
+    county = next(r for r in themes.by_month(hub_db, "2026-03", "2026-03")["rows"] if r["code"] == "county_lines")
+    assert county["counts"] == {"2026-03": 1}
+    assert [r["name"] for r in themes.drill(hub_db, "county_lines", "2026-03", "2026-03")] == ["Amy Test"]
