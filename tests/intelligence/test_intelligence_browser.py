@@ -61,5 +61,8 @@ def test_network_themes_and_place_page_by_keyboard_under_the_csp(live_server, hu
     assert_no_axe_violations(page)
     page.goto(f"{live_server}/intelligence/screening")
     assert_no_axe_violations(page)
+    episode_id = hub_db.execute("select episode_id from episodes order by id limit 1").fetchone()[0]
+    page.goto(f"{live_server}/episodes/{episode_id}/places-and-people")
+    assert_no_axe_violations(page)
     assert page.evaluate("() => window.__csp") == []
     assert not errors, errors
