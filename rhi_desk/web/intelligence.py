@@ -279,11 +279,33 @@ def child_page(child_id):
     child = _child(child_id)
     db = get_db()
     _view("child", "child", child_id)
+    interviews = list(db.query("select id, rhi_id, status, completed_at, created_at from return_home_interviews "
+                               "where child = ? order by id desc limit 50", [child["id"]]))
+    for rhi in interviews:
+        rhi["tags"] = themes.tags_of(db, rhi_pk=rhi["id"])
     return render_template("intelligence/child.html", child=child, linked=philomena.linked(db, child["id"]),
+                           interviews=interviews, team_themes=themes.team_themes(db),
                            history=screening.history(db, child["id"]),
                            due=screening.strategy_meetings_due(db, child["id"]),
                            profile=philomena.profile(db, child["id"]), sees_all=access.sees_all(g.user, g.install),
                            can_change=access.may_change(g.user, g.install))
+
+
+@bp.route("/interviews/<rhi_id>/themes", methods=["POST"])
+def tag_interview(rhi_id):
+    """Tag (or untag) an interview with one of the team's themes."""
+    _require_change()
+    db = get_db()
+    row = db.execute("select c.child_id from return_home_interviews r join children c on c.id = r.child "
+                     "where r.rhi_id = ?", [rhi_id]).fetchone()
+    if row is None:
+        abort(404)
+    try:
+        themes.tag(db, int(request.form.get("theme") or 0), rhi_id=rhi_id, by=g.user["username"],
+                   remove=bool(request.form.get("remove")))
+    except (IntelligenceError, ValueError):
+        flash("Choose one of the team's themes.")
+    return redirect(url_for(".child_page", child_id=row[0]))
 
 
 @bp.route("/intelligence/strategy/<int:trigger_id>", methods=["POST"])

@@ -178,3 +178,17 @@ def test_the_interview_asks_for_places_and_people_in_optional_rows(hub_db, signe
     assert worker.post(f"/interviews/{rhi['rhi_id']}/page/people", data={}).status_code == 302
     check = _text(worker.get(f"/interviews/{rhi['rhi_id']}/check"))
     assert "The Crown (Shop or takeaway)" in check and "Unknown (CR0)" in check
+
+
+def test_the_team_tags_an_interview_with_its_own_theme(hub_db, signed_in, two_children):
+    amy, _ = two_children
+    amy_id = hub_db.execute("select child_id from children where id = ?", [amy["child"]]).fetchone()[0]
+    team = signed_in("missing_team")
+    team.post("/intelligence/themes", data={"label": "Albanian-based criminality"})
+    theme_id = hub_db.execute("select id from intel_team_themes").fetchone()[0]
+    assert team.post(f"/interviews/{amy['rhi']['rhi_id']}/themes", data={"theme": theme_id}).status_code == 302
+    assert "Albanian-based criminality</strong>" in _text(team.get(f"/children/{amy_id}/intelligence"))
+    page = _text(team.get("/intelligence/themes?from=2026-03&to=2026-03"))
+    assert ">1</a>" in page.split(f'data-theme="team:{theme_id}"')[1].split("</tr>")[0]
+    assert signed_in("provider").post(f"/interviews/{amy['rhi']['rhi_id']}/themes",
+                                      data={"theme": theme_id}).status_code == 403
