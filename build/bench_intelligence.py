@@ -83,7 +83,9 @@ def build(db, episodes: int, interviews: int, entries: int) -> None:
         for i, e in enumerate(chosen):
             for _ in range(rng.choice((1, 1, 2, 2, 3))):
                 # Log-uniform (Zipf-like): the busiest entry, a central station say, is named by thousands.
-                entity = min(max(int((entries + 20) ** rng.random()) - 20, 1), entries)
+                entity = 0
+                while not 1 <= entity <= entries:
+                    entity = int((entries + 20) ** rng.random()) - 20
                 ep = episode_of[e]
                 mentions.append(("interview", i + 1, ep[0], ep[2], "place" if entity % 2 else "person", entity, entity,
                                  ep[3], "{}", stamp))
@@ -121,19 +123,25 @@ def main() -> None:
             build(db, args.episodes, args.interviews, args.entries)
             print(f"  built in {time.perf_counter() - began:.0f} s")
         plain = Unindexed(db.conn)
-        busiest = db.execute("select entity from intel_mentions group by entity order by count(*) desc limit 1").fetchone()[0]
-        typical = db.execute("select entity from intel_mentions where entity > 1000 limit 1").fetchone()[0]
-        child = db.execute("select child from intel_mentions where entity = ? limit 1", [busiest]).fetchone()[0]
-        linked = db.execute("select count(distinct child) from intel_mentions where entity = ?", [busiest]).fetchone()[0]
+        counts = list(db.execute("select entity, count(distinct child) from intel_mentions group by entity "
+                                 "order by 2 desc"))
+        busiest, linked = counts[0]
+        busy, busy_linked = min(counts, key=lambda row: abs(row[1] - 1000))
+        typical = counts[len(counts) // 2][0]
+        child = db.execute("select child from intel_mentions where entity = ? limit 1", [busy]).fetchone()[0]
+        heavy_child = db.execute("select child from intel_mentions where entity = ? limit 1", [busiest]).fetchone()[0]
 
         def place_page(d, entity):
             return lambda: (places_people.mentions_of(d, entity), places_people.children_linked(d, entity))
 
         paths = [
             (f"place page + children linked, busiest entry ({linked:,} children)", place_page, (busiest,), 200),
+            (f"place page + children linked, a busy entry ({busy_linked:,} children)", place_page, (busy,), 200),
             ("place page + children linked, a typical entry", place_page, (typical,), 200),
-            ("a child's two-step network (one linked to the busiest entry)",
+            (f"a child's two-step network (through the {busy_linked:,}-children entry)",
              lambda d, c: (lambda: network.around_child(d, c)), (child,), 500),
+            (f"a child's two-step network (through the {linked:,}-children entry)",
+             lambda d, c: (lambda: network.around_child(d, c)), (heavy_child,), 500),
             ("themes by month, 12 months", lambda d: (lambda: themes.by_month(d, "2025-12", "2026-11")), (), 1000),
         ]
         print(f"\n{'path':<68} {'indexed':>10} {'no index':>10}  target")

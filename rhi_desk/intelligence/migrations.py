@@ -89,7 +89,8 @@ INSERT INTO intel_pending (rhi)
 @migrations(name="0061_intelligence_themes")
 def m0061_intelligence_themes(db):
     # Themes by month: what each interview's answers say (harm indicators, push and pull factors), one
-    # row per theme and episode covered, kept by the same queue; and the team's own themes, tagged by an
+    # row per theme and *counted* episode covered (not voided, not after the 18th birthday: the triggers
+    # queue the interviews again when an episode is voided or a date of birth corrected), kept by the same queue; and the team's own themes, tagged by an
     # analyst on an interview or on a place or person.
     _script(
         db,
@@ -120,7 +121,11 @@ CREATE TABLE intel_theme_tags (
     CHECK ((rhi IS NULL) != (entity IS NULL))
 );
 CREATE UNIQUE INDEX intel_theme_tags_rhi ON intel_theme_tags (theme, rhi) WHERE rhi IS NOT NULL;
-CREATE UNIQUE INDEX intel_theme_tags_entity ON intel_theme_tags (theme, entity) WHERE entity IS NOT NULL
+CREATE UNIQUE INDEX intel_theme_tags_entity ON intel_theme_tags (theme, entity) WHERE entity IS NOT NULL;
+CREATE TRIGGER intel_episode_changed AFTER UPDATE OF voided_at, start ON episodes
+BEGIN INSERT OR IGNORE INTO intel_pending (rhi) SELECT rhi FROM rhi_episodes WHERE episode = new.id; END;
+CREATE TRIGGER intel_child_born AFTER UPDATE OF date_of_birth ON children
+BEGIN INSERT OR IGNORE INTO intel_pending (rhi) SELECT id FROM return_home_interviews WHERE child = new.id; END
 """,
     )
 

@@ -58,6 +58,30 @@ def _links(db, where: str, params: list, keep_child: int | None = None) -> list[
         f"where rank <= {CHILDREN_PER_ENTRY} or child = ?", [*params, keep_child]))
 
 
+def _recent_links(db, entries: list[int], period: str, params: list, keep_child: int) -> list[dict]:
+    """Each entry's links to its most recent children (read newest first along the index, so a place named by
+    thousands costs no more than one named by thirty), and always the centre child's own."""
+    pairs: set[tuple[int, int]] = set()
+    for entity in entries:
+        recent: list[int] = []
+        for (child,) in db.execute(f"select m.child from intel_mentions m where m.entity = ?{period} "
+                                   f"order by m.seen_on desc limit {CHILDREN_PER_ENTRY * 10}", [entity, *params]):
+            if child not in recent:
+                recent.append(child)
+                if len(recent) == CHILDREN_PER_ENTRY:
+                    break
+        pairs.update((entity, child) for child in recent)
+        pairs.add((entity, keep_child))
+    links = []
+    for entity, child in sorted(pairs):
+        row = db.execute(f"select count(*), min(m.seen_on), max(m.seen_on) from intel_mentions m "
+                         f"where m.entity = ? and m.child = ?{period}", [entity, child, *params]).fetchone()
+        if row[0]:
+            links.append({"child": child, "entity": entity, "times": row[0], "first_seen": row[1],
+                          "last_seen": row[2]})
+    return links
+
+
 def _theme_children(db, theme: str | None, first: str | None, last: str | None) -> set[int] | None:
     if not theme:
         return None
@@ -77,7 +101,7 @@ def around_child(db: sqlite_utils.Database, child_pk: int, first: str | None = N
     if allowed is not None:
         allowed.add(child_pk)
     marks = ",".join("?" * len(entries))
-    return _graph(db, _links(db, f"m.entity in ({marks}){period}", [*entries, *params], child_pk), allowed)
+    return _graph(db, _recent_links(db, entries, period, params, child_pk), allowed)
 
 
 def around_entity(db: sqlite_utils.Database, entity_id: int, first: str | None = None, last: str | None = None,

@@ -188,11 +188,25 @@ def mentions_of(db, entity_id: int, page: int = 1) -> list[dict]:
 
 def children_linked(db, entity_id: int, limit: int = 500) -> list[dict]:
     """The children linked to an entry (the ``limit`` most recent): how many times, first and last date."""
-    return list(db.query(
-        "select c.child_id, c.name, l.times, l.first_seen, l.last_seen from ("
-        "select m.child, count(*) as times, min(m.seen_on) as first_seen, max(m.seen_on) as last_seen "
-        "from intel_mentions m where m.entity = ? group by m.child order by last_seen desc limit ?) l "
-        "join children c on c.id = l.child order by l.last_seen desc", [entity_id, limit]))
+    # Read newest first along the (entity, seen_on) index until ``limit`` children are found, so an entry
+    # named by thousands of children costs about what one named by a few hundred does.
+    recent: list[int] = []
+    seen: set[int] = set()
+    for (child,) in db.execute("select child from intel_mentions where entity = ? order by seen_on desc",
+                               [entity_id]):
+        if child not in seen:
+            seen.add(child)
+            recent.append(child)
+            if len(recent) == limit:
+                break
+    rows = []
+    for child in recent:
+        found = list(db.query(
+            "select c.child_id, c.name, count(*) as times, min(m.seen_on) as first_seen, max(m.seen_on) as last_seen "
+            "from intel_mentions m join children c on c.id = m.child where m.entity = ? and m.child = ?",
+            [entity_id, child]))
+        rows.append(found[0])
+    return rows
 
 
 def children_count(db, entity_id: int) -> int:

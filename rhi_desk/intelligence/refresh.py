@@ -50,8 +50,9 @@ def refresh(db: sqlite_utils.Database, limit: int | None = None) -> int:
                 break
             for rhi in rows:
                 answers = _answers(rhi["answers"])
-                episodes = list(db.query("select e.id, e.start, e.\"end\" from rhi_episodes re "
-                                         "join episodes e on e.id = re.episode where re.rhi = ?", [rhi["id"]]))
+                episodes = list(db.query("select e.id, e.start, e.\"end\", e.voided_at, c.date_of_birth "
+                                         "from rhi_episodes re join episodes e on e.id = re.episode "
+                                         "join children c on c.id = e.child where re.rhi = ?", [rhi["id"]]))
                 places_people.index_interview(db, rhi, answers, episodes)
                 themes.index_interview(db, rhi, answers, episodes)
                 screening.index_interview(db, rhi, answers, episodes)

@@ -16,7 +16,7 @@ from rhi_desk.clock import now_iso
 from rhi_desk.db import write_transaction
 from rhi_desk.intelligence.places_people import IntelligenceError
 from rhi_desk.interviews.questions import HARM_INDICATORS, PULL_FACTORS, PUSH_FACTORS
-from rhi_desk.register.counting import adult_sql, live_sql
+from rhi_desk.register.counting import adult_sql, is_adult_episode, live_sql
 
 # One meaning per word (register/counting.py): a voided episode, or one after the 18th birthday, counts nowhere.
 _COUNTED = f"{live_sql('e')} and not {adult_sql('e.start', 'c.date_of_birth')}"
@@ -65,7 +65,9 @@ def codes_in(answers: dict) -> list[str]:
 def index_interview(db, rhi: dict, answers: dict, episodes: list[dict]) -> None:
     """Replace an interview's theme facts with what its answers say now (inside the caller's transaction)."""
     db.execute("delete from intel_theme_facts where rhi = ?", [rhi["id"]])
-    rows = [(rhi["id"], code, e["id"], e["start"][:7], rhi["child"]) for code in codes_in(answers) for e in episodes]
+    counted = [e for e in episodes if not e.get("voided_at")
+               and not is_adult_episode(e.get("date_of_birth"), e["start"])]
+    rows = [(rhi["id"], code, e["id"], e["start"][:7], rhi["child"]) for code in codes_in(answers) for e in counted]
     if rows:
         db.conn.executemany("insert or ignore into intel_theme_facts (rhi, theme, episode, month, child) "
                             "values (?, ?, ?, ?, ?)", rows)
@@ -109,9 +111,9 @@ def by_month(db: sqlite_utils.Database, first: str, last: str) -> dict:
     params = _bounds(first, last)
     counts: dict[str, dict[str, int]] = {}
     totals: dict[str, int] = {}
-    for source in (_FACTS, _TEAM_FACTS):
-        counted = (f"select f.theme, f.month, f.child from ({source}) f join episodes e on e.id = f.episode "
-                   f"join children c on c.id = f.child where {_COUNTED}")
+    team = (f"select f.theme, f.month, f.child from ({_TEAM_FACTS}) f join episodes e on e.id = f.episode "
+            f"join children c on c.id = f.child where {_COUNTED}")
+    for counted in (_FACTS, team):  # the answers' facts hold counted episodes only
         for row in db.query(f"select theme, month, count(distinct child) as n from ({counted}) "
                             f"group by theme, month", params):
             counts.setdefault(row["theme"], {})[row["month"]] = row["n"]

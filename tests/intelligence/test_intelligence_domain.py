@@ -100,6 +100,12 @@ def test_a_voided_episode_counts_in_no_theme(hub_db):
     amy, ben = _two_children(hub_db)
     hub_db.execute("update episodes set voided_at = '2026-04-01 10:00', voided_by = 'analyst', "
                    "void_reason = 'duplicate' where id = ?", [ben["episode"]])
+    assert refresh.refresh(hub_db) == 1  # the trigger queued Ben's interview again
     county = next(r for r in themes.by_month(hub_db, "2026-03", "2026-03")["rows"] if r["code"] == "county_lines")
     assert county["counts"] == {"2026-03": 1}
     assert [r["name"] for r in themes.drill(hub_db, "county_lines", "2026-03", "2026-03")] == ["Amy Test"]
+    # A date of birth corrected so the episode falls after the 18th birthday: not a child's episode.
+    hub_db.execute("update children set date_of_birth = '2000-01-01' where id = ?", [amy["child"]])
+    refresh.refresh(hub_db)
+    assert next(r for r in themes.by_month(hub_db, "2026-03", "2026-03")["rows"]
+                if r["code"] == "county_lines")["counts"] == {}
