@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import statistics
 import sys
 import tempfile
@@ -28,17 +29,14 @@ from rhi_desk.db import connect, write_transaction  # noqa: E402
 from rhi_desk.intelligence import network, places_people, refresh, themes  # noqa: E402
 from rhi_desk.intelligence.themes import builtin_themes  # noqa: E402
 
-TABLES = ("intel_mentions m", "intel_theme_facts")
+UNINDEX = re.compile(r"\b(from|join)\s+(intel_mentions|intel_theme_facts)(\s+m\b)?")
 
 
 class Unindexed(sqlite_utils.Database):
     """The same database, every query on the intelligence tables told to use no index."""
 
     def execute(self, sql, parameters=None):
-        for table in TABLES:
-            sql = sql.replace(f"from {table} ", f"from {table} not indexed ").replace(
-                f"join {table} ", f"join {table} not indexed ")
-        return super().execute(sql, parameters)
+        return super().execute(UNINDEX.sub(lambda g: g.group(0) + " not indexed", sql), parameters)
 
 
 def timed(func, repeat=5) -> float:

@@ -199,14 +199,13 @@ def children_linked(db, entity_id: int, limit: int = 500) -> list[dict]:
             recent.append(child)
             if len(recent) == limit:
                 break
-    rows = []
-    for child in recent:
-        found = list(db.query(
-            "select c.child_id, c.name, count(*) as times, min(m.seen_on) as first_seen, max(m.seen_on) as last_seen "
-            "from intel_mentions m join children c on c.id = m.child where m.entity = ? and m.child = ?",
-            [entity_id, child]))
-        rows.append(found[0])
-    return rows
+    if not recent:
+        return []
+    rows = list(db.query(
+        f"select c.child_id, c.name, count(*) as times, min(m.seen_on) as first_seen, max(m.seen_on) as last_seen "
+        f"from intel_mentions m join children c on c.id = m.child where m.entity = ? "
+        f"and m.child in ({','.join('?' * len(recent))}) group by m.child", [entity_id, *recent]))
+    return sorted(rows, key=lambda r: r["last_seen"], reverse=True)
 
 
 def children_count(db, entity_id: int) -> int:
