@@ -19,9 +19,14 @@ def installed_rhi_desk(tmp_path_factory) -> Path:
     """RHI Desk installed from a built wheel into a new venv (once for this module): its rhi-desk command."""
     tmp_path = tmp_path_factory.mktemp("wheel")
     venv = tmp_path / "venv"
-    # Reuse the already-installed dependencies; install RHI Desk itself from a built wheel.
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    # Reuse the dependencies the running interpreter already has (system-wide, or in the venv the suite runs
+    # in: --system-site-packages would reach only the *base* interpreter's, which inside a venv lacks them);
+    # install RHI Desk itself from a built wheel.
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
+    venv_site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                                    capture_output=True, text=True, check=True).stdout.strip())
+    (venv_site / "running-interpreter.pth").write_text("\n".join(_dependency_folders()) + "\n")
     subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps",
                     "--force-reinstall", str(ROOT)], check=True, cwd=tmp_path)
     where = subprocess.run([str(python), "-c", "import rhi_desk; print(rhi_desk.__file__)"],
@@ -31,6 +36,15 @@ def installed_rhi_desk(tmp_path_factory) -> Path:
     assert (package / "templates" / "base.html").exists()
     assert (package / "static" / "vendor" / "govuk-frontend-6.3.0" / "govuk-frontend.min.css").exists()
     return venv / "bin" / "rhi-desk"
+
+
+def _dependency_folders() -> list[str]:
+    """The running interpreter's site-packages folders (where the wheel's dependencies are installed)."""
+    import site
+    import sysconfig
+
+    folders = [sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"], *site.getsitepackages()]
+    return list(dict.fromkeys(f for f in folders if Path(f).is_dir()))
 
 
 def _free_port() -> int:
