@@ -1,10 +1,8 @@
 """RHI Desk: record return home interviews with children who went missing, and report on them."""
 from __future__ import annotations
 
-import logging
 import os
 import uuid
-from pathlib import Path
 
 from flask import Flask
 
@@ -52,11 +50,9 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _configure_logging(app: Flask) -> None:
-    """Full error details go to a log file beside the database, never to the window."""
+    """Full error details go to RHI Desk's rotating log (``web/logs.py``), never to the window."""
     if app.testing:
         return
-    log_path = Path(app.config["DATABASE"]).with_suffix(".log")
-    handler = logging.FileHandler(log_path, encoding="utf-8")
-    handler.setLevel(logging.INFO)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    app.logger.addHandler(handler)
+    from rhi_desk.web import logs
+
+    logs.configure()

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 from flask.cli import FlaskGroup, routes_command, shell_command
 
-from rhi_desk import accounts, create_app, installs
+from rhi_desk import __version__, accounts, create_app, installs
 from rhi_desk.cli import intelligence as intelligence_commands
 from rhi_desk.cli import register as register_commands
 from rhi_desk.cli import reports as reports_commands
@@ -35,6 +35,7 @@ def _make_app():
              set_debug_flag=False, load_dotenv=False, add_default_commands=False,
              help="RHI Desk: record return home interviews and report on them. "
                   "With no command, opens the RHI Desk window.")
+@click.version_option(__version__, "--version", prog_name="RHI Desk", message="%(prog)s %(version)s")
 @click.option("--db", "db_option", envvar="RHI_DESK_DB", type=click.Path(dir_okay=False),
               help="The database file (default: RHI_DESK_DB, or a file in your data folder).",
               is_eager=True, expose_value=True)
@@ -133,7 +134,14 @@ def window():
     _require_db(create=True)
     from rhi_desk.desktop import window as desktop
 
-    desktop.run_window(create_app())
+    try:
+        status = desktop.run_window(create_app(), db_path())
+    except desktop.WindowError as exc:
+        logging.getLogger("rhi_desk.desktop").error("The window could not open: %s", exc)
+        desktop.tell(desktop.failure_sentence(exc))
+        sys.exit(1)
+    if status:
+        sys.exit(status)
 
 
 def _require_db(create: bool = False) -> None:
@@ -171,18 +179,27 @@ for _area in (register_commands, reports_commands, sync_commands, intelligence_c
 
 def main() -> None:
     """Entry point: run the CLI, turning unexpected failures into a sentence and a log entry."""
+    from rhi_desk.web import logs
+
+    if sys.stdout is None or sys.stderr is None:
+        # A windowed build (no console): nothing may write to a missing stream, and failures need a dialog.
+        sys._rhi_desk_no_console = True
+        sys.stdout = sys.stdout or open(os.devnull, "w", encoding="utf-8")
+        sys.stderr = sys.stderr or open(os.devnull, "w", encoding="utf-8")
+    log = logs.configure()
     try:
         cli.main(prog_name="rhi-desk")
     except SystemExit:
         raise
     except Exception as exc:  # no traceback for the user; the details go to the log
-        log = db_path().with_suffix(".log")
-        try:
-            logging.basicConfig(filename=log, level=logging.INFO)
-            logging.getLogger("rhi_desk.cli").exception("Command failed")
-        except OSError:
-            log = None
-        click.echo(f"RHI Desk could not finish: {exc}", err=True)
+        logging.getLogger("rhi_desk.cli").exception("Command failed")
+        sentence = f"RHI Desk could not finish: {exc}"
         if log:
-            click.echo(f"The details are in {log}.", err=True)
+            sentence += f" The details are in {log}."
+        if getattr(sys, "_rhi_desk_no_console", False):
+            from rhi_desk.desktop import window as desktop
+
+            desktop.show_message(sentence)
+        else:
+            click.echo(sentence, err=True)
         sys.exit(2)

@@ -3,13 +3,12 @@
 Import is upload → preview (counts and every bad row) → confirm. A small file is imported in the
 request; a large one in a background thread with its own database connection, and the page shows a
 progress bar (polled from a JSON endpoint by ``static/js/records-import.js``; without JavaScript
-the page refreshes itself). Uploaded files live in a private temporary folder and are deleted once
-imported, refused or replaced.
+the page refreshes itself). Uploaded files live in this process's private temporary folder
+(``web/uploads.py``) and are deleted once imported, refused or replaced, and with the folder on closing.
 """
 from __future__ import annotations
 
 import secrets
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -40,6 +39,7 @@ from rhi_desk.register import data_quality as quality
 from rhi_desk.register import episode_import, import_mapping
 from rhi_desk.register.import_sources import EXCEL_SUFFIXES, TableError, is_excel, open_table
 from rhi_desk.reports import ssda903
+from rhi_desk.web import activity, uploads
 from rhi_desk.web.auth import roles_required
 
 bp = Blueprint("records", __name__)
@@ -82,8 +82,7 @@ def hub_only():
 
 def upload_folder() -> Path:
     """A private folder for uploads waiting to be imported (deleted after import)."""
-    folder = Path(current_app.config.get("RECORDS_UPLOAD_FOLDER") or
-                  Path(tempfile.gettempdir()) / "rhi-desk-uploads")
+    folder = Path(current_app.config.get("RECORDS_UPLOAD_FOLDER") or uploads.process_folder())
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     return folder
 
@@ -212,7 +211,8 @@ def confirm_import():
         thread.start()
         return redirect(url_for("records.import_job", job_id=job_id))
     try:
-        result = episode_import.import_episodes(get_db(), path, by=username, mapping=mapping)
+        with activity.busy("an episode import"):
+            result = episode_import.import_episodes(get_db(), path, by=username, mapping=mapping)
     except episode_import.ImportRefused as exc:
         return render_template("records/preview.html", preview=_refused_preview(name, exc), form=None,
                                errors=exc.errors[:SHOWN_ERRORS], more=episode_import.more_sentence(exc.errors))
@@ -238,7 +238,8 @@ def _run_job(database: str, path: Path, name: str, username: str, job_id: str, l
 
     db = connect(database, migrate=False)
     try:
-        result = episode_import.import_episodes(db, path, by=username, progress=progress, mapping=mapping)
+        with activity.busy("an episode import"):
+            result = episode_import.import_episodes(db, path, by=username, progress=progress, mapping=mapping)
         result.file_name = name
         update = {"state": "done", "percent": 100, "phase": "Finished", "message": result.summary()}
     except episode_import.ImportRefused as exc:

@@ -39,6 +39,7 @@ from rhi_desk.sync import fileformat, keys, status
 from rhi_desk.sync import inbox as sync_inbox
 from rhi_desk.sync import receive as sync_receive
 from rhi_desk.sync import send as sync_send
+from rhi_desk.web import activity
 from rhi_desk.web.auth import roles_required
 
 bp = Blueprint("sync", __name__, url_prefix="/sync")
@@ -293,7 +294,8 @@ def check_inbox():
     """Import every file waiting in the inbox now."""
     db = get_db()
     try:
-        results = sync_inbox.scan_inbox(db, by=g.user["username"], settle_seconds=0)
+        with activity.busy("a check of the inbox folder"):
+            results = sync_inbox.scan_inbox(db, by=g.user["username"], settle_seconds=0)
     except fileformat.SyncError as exc:
         session["inbox_results"] = [{"file_name": "", "ok": False, "message": str(exc)}]
     else:
@@ -381,7 +383,8 @@ def start_inbox_watcher(database: str, interval: float, settle_seconds: float = 
                 try:
                     me = db.execute("select role from install where id = 1").fetchone()
                     if me and me[0] == "hub" and sync_inbox.inbox_folder(db):
-                        sync_inbox.scan_inbox(db, by="inbox watcher", settle_seconds=settle_seconds)
+                        with activity.busy("a check of the inbox folder"):
+                            sync_inbox.scan_inbox(db, by="inbox watcher", settle_seconds=settle_seconds)
                 finally:
                     db.conn.close()
             except Exception:  # keep watching; the details go to the log

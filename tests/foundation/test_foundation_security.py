@@ -187,7 +187,12 @@ def test_answers_posted_after_the_session_locked_are_offered_back(app, users):
     assert 'action="/admin/users"' in page
 
 
-def test_an_unexpected_error_shows_a_sentence_not_a_traceback(hub_db, db_path, users):
+def test_an_unexpected_error_shows_a_sentence_not_a_traceback(hub_db, db_path, users, tmp_path, monkeypatch):
+    import logging
+
+    from rhi_desk.web import logs
+
+    monkeypatch.setenv("RHI_DESK_LOG_DIR", str(tmp_path / "logs"))
     app = create_app({"DATABASE": str(db_path), "TESTING": False, "WTF_CSRF_ENABLED": False,
                       "PROPAGATE_EXCEPTIONS": False})
 
@@ -202,4 +207,9 @@ def test_an_unexpected_error_shows_a_sentence_not_a_traceback(hub_db, db_path, u
     assert response.status_code == 500
     assert "Sorry, something went wrong" in page and "Nothing you entered has been lost" in page
     assert "Traceback" not in page and "secret internal detail" not in page
-    assert "secret internal detail" in (db_path.with_suffix(".log")).read_text()
+    handlers = [h for h in logging.getLogger().handlers if getattr(h, "baseFilename", "") == str(logs.log_file())]
+    for handler in handlers:
+        handler.flush()
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+    assert "secret internal detail" in logs.log_file().read_text()
