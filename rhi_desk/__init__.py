@@ -32,6 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
         # Each start of the app gets a new id; sessions from an earlier run are refused,
         # so closing the app ends every session.
         BOOT_ID=uuid.uuid4().hex,
+        VERSION=__version__,  # for the About page (the web layer does not import the package root)
     )
     if config:
         app.config.update(config)
