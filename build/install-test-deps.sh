@@ -13,4 +13,4 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   libegl1 libgl1 libnss3 libasound2 libxkbfile1 libxcomposite1 libxdamage1 libxrandr2 libxtst6 \
   libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 \
   libxcb-xinerama0 libxcb-xkb1 libxcb-shape0 libxcb-randr0 libreoffice-calc-nogui >/dev/null
-python3 -m pip install -q --disable-pip-version-check -e '.[test]'
+python3 -m pip install -q --disable-pip-version-check -e '.[test,package]'

@@ -484,6 +484,8 @@ def _drive(driver, control: Controller) -> None:
 
 
 def _smoke(control: Controller, smoke: str) -> None:
+    print("WINDOW-PAGE-LOADED", flush=True)  # the benchmark's finish line (build/bench_window.py)
+
     def close_soon():
         time.sleep(float(smoke) if smoke.replace(".", "").isdigit() else 2.0)
         shot = os.environ.get("RHI_DESK_WINDOW_SCREENSHOT")
