@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import sqlite_utils
@@ -57,10 +58,17 @@ def connect(path: str | os.PathLike, migrate: bool = True) -> sqlite_utils.Datab
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
+    # The time the register's history triggers stamp (register/migrations.py 0012): Python's clock,
+    # not SQLite's, so a clock frozen in a test freezes what was "recorded when" too.
+    conn.create_function("rhi_desk_now", 0, _now_text)
     db = sqlite_utils.Database(conn)
     if migrate:
         apply_migrations(db)
     return db
+
+
+def _now_text() -> str:
+    return datetime.now().strftime("%Y-%m-%d %H:%M:%S")
 
 
 def apply_migrations(db: sqlite_utils.Database) -> None:

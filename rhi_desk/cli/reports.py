@@ -44,17 +44,20 @@ def add_to(cli):
     @click.option("--to", "last", required=True, metavar="YYYY-MM", help="The last month, for example 2017-11.")
     @click.option("--format", "output", type=click.Choice(["table", "csv", "json"]), default="table",
                   show_default=True, help="table for people; csv or json for other programs.")
-    def kpi_command(first, last, output):
+    @click.option("--as-recorded-on", "recorded_on", metavar="YYYY-MM-DD", default=None,
+                  help="The figures as the records stood at the end of that day (late records left out).")
+    def kpi_command(first, last, output, recorded_on):
         """Print the monthly RHI KPIs (the scrutiny committee's table) for a range of months."""
         from rhi_desk.cli.common import open_db
 
         try:
             kpi.months_between(first, last)
+            as_of = kpi.as_recorded_on(recorded_on)
         except kpi.KPIError as exc:
             raise click.ClickException(str(exc)) from None
         db = open_db()
         try:
-            rows = kpi.monthly_table(db, first, last)
+            rows = kpi.monthly_table(db, first, last, as_of=as_of)
         finally:
             db.conn.close()
         if output == "csv":
@@ -66,3 +69,6 @@ def add_to(cli):
             click.echo("\nEpisodes are counted in the month they started; only missing (not away) episodes; "
                        "children looked after by other authorities are left out. A blank rate has nothing to "
                        "divide by.")
+            if recorded_on:
+                click.echo(f"As recorded at the end of {recorded_on}: anything recorded or changed later is "
+                           f"left out.")

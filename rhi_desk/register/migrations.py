@@ -38,6 +38,112 @@ ALTER TABLE return_home_interviews ADD COLUMN not_done_code TEXT
     )
 
 
+# What the KPIs read, with when each value was recorded and when it was replaced, so a month's
+# table can be given again exactly as it stood at the end of any day (reports.kpi, as_recorded_on).
+# Each row is one version: valid from recorded_from (inclusive) until recorded_to (exclusive; NULL
+# while current). Triggers keep them, so every writer (the pages, the import, sync, the demo) is
+# covered; the time comes from rhi_desk_now(), which rhi_desk.db registers on every connection so
+# that a frozen clock in tests freezes history too.
+_HISTORY_COLUMNS = {
+    "episodes": ("episode_history", ["child", "episode_type", "start", '"end"', "looked_after", "other_la",
+                                     "placement", "voided_at"]),
+    "return_home_interviews": ("rhi_history", ["child", "interviewer_type", "offered_at", "outcome",
+                                               "completed_at", "assigned_to"]),
+    "children": ("child_history", ["date_of_birth"]),
+}
+
+
+def _history_triggers(table: str) -> list[str]:
+    """The three triggers keeping ``table``'s history, one statement each (bodies hold semicolons)."""
+    history, columns = _HISTORY_COLUMNS[table]
+    names = ", ".join(columns)
+    new_values = ", ".join(f"new.{c}" for c in columns)
+    changed = " OR ".join(f"old.{c} IS NOT new.{c}" for c in columns)
+    close = f"UPDATE {history} SET recorded_to = rhi_desk_now() WHERE id = {{row}}.id AND recorded_to IS NULL;"
+    insert = f"INSERT INTO {history} (id, {names}, recorded_from) VALUES (new.id, {new_values}, rhi_desk_now());"
+    return [
+        f"CREATE TRIGGER {history}_insert AFTER INSERT ON {table} BEGIN {insert} END",
+        (f"CREATE TRIGGER {history}_update AFTER UPDATE ON {table} WHEN {changed} "
+         f"BEGIN {close.format(row='new')} {insert} END"),
+        f"CREATE TRIGGER {history}_delete AFTER DELETE ON {table} BEGIN {close.format(row='old')} END",
+    ]
+
+
+@migrations(name="0012_recorded_history")
+def m0012_recorded_history(db):
+    # History starts here: what a database already holds is taken as recorded when it was created.
+    _script(
+        db,
+        """
+CREATE TABLE episode_history (
+    version INTEGER PRIMARY KEY,
+    id INTEGER NOT NULL,
+    child INTEGER NOT NULL,
+    episode_type TEXT NOT NULL,
+    start TEXT NOT NULL,
+    "end" TEXT,
+    looked_after INTEGER NOT NULL,
+    other_la INTEGER NOT NULL,
+    placement TEXT,
+    voided_at TEXT,
+    recorded_from TEXT NOT NULL,
+    recorded_to TEXT
+);
+CREATE INDEX episode_history_start ON episode_history (start);
+CREATE INDEX episode_history_current ON episode_history (id) WHERE recorded_to IS NULL;
+CREATE TABLE rhi_history (
+    version INTEGER PRIMARY KEY,
+    id INTEGER NOT NULL,
+    child INTEGER NOT NULL,
+    interviewer_type TEXT,
+    offered_at TEXT,
+    outcome TEXT,
+    completed_at TEXT,
+    assigned_to TEXT,
+    recorded_from TEXT NOT NULL,
+    recorded_to TEXT
+);
+CREATE INDEX rhi_history_id ON rhi_history (id, recorded_from);
+CREATE TABLE rhi_episode_history (
+    version INTEGER PRIMARY KEY,
+    rhi INTEGER NOT NULL,
+    episode INTEGER NOT NULL,
+    recorded_from TEXT NOT NULL,
+    recorded_to TEXT
+);
+CREATE INDEX rhi_episode_history_episode ON rhi_episode_history (episode, rhi);
+CREATE TABLE child_history (
+    version INTEGER PRIMARY KEY,
+    id INTEGER NOT NULL,
+    date_of_birth TEXT,
+    recorded_from TEXT NOT NULL,
+    recorded_to TEXT
+);
+CREATE INDEX child_history_id ON child_history (id, recorded_from);
+INSERT INTO episode_history (id, child, episode_type, start, "end", looked_after, other_la, placement, voided_at,
+                             recorded_from)
+    SELECT id, child, episode_type, start, "end", looked_after, other_la, placement, voided_at, created_at
+    FROM episodes ORDER BY start, id;
+INSERT INTO rhi_history (id, child, interviewer_type, offered_at, outcome, completed_at, assigned_to, recorded_from)
+    SELECT id, child, interviewer_type, offered_at, outcome, completed_at, assigned_to, created_at
+    FROM return_home_interviews;
+INSERT INTO rhi_episode_history (rhi, episode, recorded_from)
+    SELECT re.rhi, re.episode, r.created_at FROM rhi_episodes re JOIN return_home_interviews r ON r.id = re.rhi;
+INSERT INTO child_history (id, date_of_birth, recorded_from) SELECT id, date_of_birth, created_at FROM children
+""",
+    )
+    triggers = [
+        ("CREATE TRIGGER rhi_episode_history_insert AFTER INSERT ON rhi_episodes BEGIN INSERT INTO "
+         "rhi_episode_history (rhi, episode, recorded_from) VALUES (new.rhi, new.episode, rhi_desk_now()); END"),
+        ("CREATE TRIGGER rhi_episode_history_delete AFTER DELETE ON rhi_episodes BEGIN UPDATE rhi_episode_history "
+         "SET recorded_to = rhi_desk_now() WHERE rhi = old.rhi AND episode = old.episode AND recorded_to IS NULL; END"),
+    ]
+    for table in _HISTORY_COLUMNS:
+        triggers += _history_triggers(table)
+    for statement in triggers:
+        db.execute(statement)
+
+
 @migrations(name="0070_import_mappings")
 def m0070_import_mappings(db):
     # A council's export mapped once onto the register (its headers, date order and words), saved by

@@ -28,6 +28,7 @@ from rhi_desk.reports.kpi import (
     months_between,
     rate,
 )
+from rhi_desk.reports.kpi import tables as kpi_tables
 
 # ---------------------------------------------------------------------------------------------
 # The per-episode frame behind the wider figures and every drill-down
@@ -62,8 +63,12 @@ class Frame:
     """
 
     def __init__(self, db: sqlite_utils.Database, first: str, last: str, filters: Filters = NO_FILTERS,
-                 base: str = "counted", at: datetime | None = None, lookback_days: int = 0):
+                 base: str = "counted", at: datetime | None = None, lookback_days: int = 0,
+                 as_of: str | None = None):
         self.db, self.first, self.last, self.filters, self.base = db, first, last, filters, base
+        self.as_of = as_of or filters.as_of
+        self.params: dict = {}
+        self.tables = kpi_tables(self.as_of, self.params)
         self.at = at or now()
         self.lookback_days = lookback_days
         self.table = f"temp.kpi_frame_{uuid.uuid4().hex[:12]}"
@@ -71,7 +76,8 @@ class Frame:
     def __enter__(self) -> "Frame":
         months_between(self.first, self.last)
         _fast_reads(self.db)
-        params: dict = {"now": self.at.strftime("%Y-%m-%d %H:%M")}
+        params: dict = {"now": self.at.strftime("%Y-%m-%d %H:%M"), **self.params}
+        t = self.tables
         params["now_day"] = self.db.execute("select julianday(?)", [params["now"]]).fetchone()[0]
         start_from = None
         if self.lookback_days:
@@ -98,9 +104,9 @@ class Frame:
                    -- belongs to the latest RHI, and its last digit in base 8 is that RHI's outcome.
                    max(r.id * 8 + case r.outcome when 'declined' then 1 when 'unavailable' then 2
                                       when 'missing_again' then 3 else 0 end) % 8 as latest_outcome
-            from episodes e join children c on c.id = e.child
-            left join rhi_episodes re on re.episode = e.id
-            left join return_home_interviews r on r.id = re.rhi{rhi}
+            from {t['episodes']} e join {t['children']} c on c.id = e.child
+            left join {t['links']} re on re.episode = e.id
+            left join {t['rhis']} r on r.id = re.rhi{rhi}
             where {where}
             group by e.start, e.id"""
         name = self.table.split('.')[1]
@@ -122,17 +128,18 @@ class Frame:
     def query(self, sql: str, params: dict | None = None) -> list[dict]:
         """Run ``sql`` with ``{frame}`` standing for the frame's table (episodes in the months only)."""
         view = f"(select * from {self.table} where in_range)"
-        sql = sql.replace("{frame}", view).replace("{all}", self.table)
-        return list(self.db.query(sql, params or {}))
+        sql = (sql.replace("{frame}", view).replace("{all}", self.table)
+                  .replace("{links}", self.tables["links"]).replace("{rhis}", self.tables["rhis"]))
+        return list(self.db.query(sql, {**self.params, **(params or {})}))
 
 
 def beyond_the_seed(db: sqlite_utils.Database, first: str, last: str, filters: Filters = NO_FILTERS,
-                    at: datetime | None = None) -> dict:
+                    at: datetime | None = None, as_of: str | None = None) -> dict:
     """The wider figures: 72-hour timeliness, reasons not done, LAC by placement, age bands,
     repeat-missing children, interviews by interviewer type and provider, away and OLA episodes."""
     months = months_between(first, last)
     out: dict = {"months": months}
-    with Frame(db, first, last, filters, at=at, lookback_days=REPEAT_DAYS + 1) as frame:
+    with Frame(db, first, last, filters, at=at, lookback_days=REPEAT_DAYS + 1, as_of=as_of) as frame:
         counts = _episode_counts(frame, months)
         out["table"], children_by_age = _children_counts(frame, months)
         out["timeliness"] = _timeliness(counts, months)
@@ -141,7 +148,7 @@ def beyond_the_seed(db: sqlite_utils.Database, first: str, last: str, filters: F
         out["age_bands"] = {"episodes": counts["age"], "children": children_by_age}
         out["repeat"] = _repeat(frame, months)
         out["interviewers"] = _interviewers(frame)
-    out["away_ola"] = _away_ola(db, first, last, filters, months)
+    out["away_ola"] = _away_ola(db, first, last, filters, months, as_of or filters.as_of)
     return out
 
 
@@ -244,8 +251,8 @@ def _repeat(frame: Frame, months: list[str]) -> dict:
 
 def _interviewers(frame: Frame) -> dict:
     params: dict = {}
-    cover = ("{frame} f join rhi_episodes re on re.episode = f.episode "
-             "join return_home_interviews r on r.id = re.rhi where f.latest_rhi is not null"
+    cover = ("{frame} f join {links} re on re.episode = f.episode "
+             "join {rhis} r on r.id = re.rhi where f.latest_rhi is not null"
              + _rhi_condition(frame.filters, params))
     by_type = frame.query(f"""
         select coalesce(r.interviewer_type, 'unknown') as interviewer_type, count(distinct r.id) as interviews,
@@ -267,17 +274,18 @@ def seed_table_from(frame: Frame) -> list[dict]:
     return _children_counts(frame, months_between(frame.first, frame.last))[0]
 
 
-def _away_ola(db, first: str, last: str, filters: Filters, months: list[str]) -> dict:
+def _away_ola(db, first: str, last: str, filters: Filters, months: list[str], as_of: str | None = None) -> dict:
     params: dict = {}
+    t = kpi_tables(as_of, params)
     # Away and OLA episodes are counted separately, under the same LAC and age filters.
-    plain = Filters(lac=filters.lac, age_band=filters.age_band)
+    plain = Filters(lac=filters.lac, age_band=filters.age_band, recorded_on=filters.recorded_on)
     result = {}
     for base in ("away", "ola"):
         where, needs_child = _where(base, first, last, plain, params)
-        join = " join children c on c.id = e.child" if needs_child else ""
+        join = f" join {t['children']} c on c.id = e.child" if needs_child else ""
         rows = db.query(f"""select substr(e.start, 1, 7) as month, count(*) as episodes,
                                    count(distinct e.child) as children
-                            from episodes e{join} where {where} group by month""", params)
+                            from {t['episodes']} e{join} where {where} group by month""", params)
         table = {"episodes": {m: 0 for m in months}, "children": {m: 0 for m in months}}
         for row in rows:
             table["episodes"][row["month"]] = row["episodes"]
@@ -358,7 +366,7 @@ class Drill:
 
 
 def drill(db: sqlite_utils.Database, metric: str, first: str, last: str, filters: Filters = NO_FILTERS,
-          key: str | None = None, at: datetime | None = None) -> Drill:
+          key: str | None = None, at: datetime | None = None, as_of: str | None = None) -> Drill:
     """The children or episodes behind a number: ``metric`` (a key of :data:`METRICS`) over the months.
 
     Pass ``first == last`` for one month's cell. ``key`` picks the row of a wider table (an age band,
@@ -372,7 +380,7 @@ def drill(db: sqlite_utils.Database, metric: str, first: str, last: str, filters
     months = months_between(first, last)
     if spec.base != "counted":
         # Away and OLA episodes are counted under the LAC and age filters only (as in the table).
-        filters = Filters(lac=filters.lac, age_band=filters.age_band)
+        filters = Filters(lac=filters.lac, age_band=filters.age_band, recorded_on=filters.recorded_on)
     params: dict = {"key": key}
     condition = spec.condition
     prefix = ""
@@ -380,14 +388,14 @@ def drill(db: sqlite_utils.Database, metric: str, first: str, last: str, filters
     if metric == "repeat_children":
         prefix, lookback = REPEAT_SQL, REPEAT_DAYS + 1
     elif metric in ("interviewer_episodes", "provider_episodes"):
-        condition = (f"exists (select 1 from rhi_episodes re join return_home_interviews r on r.id = re.rhi "
+        condition = (f"exists (select 1 from {{links}} re join {{rhis}} r on r.id = re.rhi "
                      f"where re.episode = g.episode and {condition}{_rhi_condition(filters, params)})")
     if spec.keys:
         title = f"{spec.title}: {spec.keys[key].lower() if key != 'unknown' else spec.keys[key].lower()}"
     else:
         title = spec.title + (f": {key}" if key else "")
     result = Drill(metric, spec.unit, title, months)
-    with Frame(db, first, last, filters, base=spec.base, at=at, lookback_days=lookback) as frame:
+    with Frame(db, first, last, filters, base=spec.base, at=at, lookback_days=lookback, as_of=as_of) as frame:
         if spec.unit == "episodes":
             sql = f"""{prefix}
                 select e.episode_id, c.child_id, c.name, c.date_of_birth, e.episode_type, e.start, e."end",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import sqlite_utils
@@ -76,6 +76,7 @@ class Filters:
     lac: str | None = None
     age_band: str | None = None
     interviewer_type: str | None = None
+    recorded_on: str | None = None  # YYYY-MM-DD: the figures as the records stood at the end of that day
 
     def __post_init__(self):
         if self.lac not in (None, *LAC_FILTERS):
@@ -84,11 +85,18 @@ class Filters:
             raise KPIError("Choose an age band from the list")
         if self.interviewer_type not in (None, *INTERVIEWER_TYPES):
             raise KPIError("Choose an interviewer type from the list")
+        if self.recorded_on:
+            as_recorded_on(self.recorded_on)
+
+    @property
+    def as_of(self) -> str | None:
+        """The instant the figures stand at (see :func:`as_recorded_on`), or None for today's records."""
+        return as_recorded_on(self.recorded_on) if self.recorded_on else None
 
     def as_params(self) -> dict:
         """The filters as query-string parameters (only those set)."""
         return {k: v for k, v in (("lac", self.lac), ("age", self.age_band),
-                                  ("interviewer", self.interviewer_type)) if v}
+                                  ("interviewer", self.interviewer_type), ("as_recorded_on", self.recorded_on)) if v}
 
     def describe(self) -> str:
         """The filters in words, for headings and exports."""
@@ -100,7 +108,10 @@ class Filters:
                          else AGE_BANDS["unknown"].lower())
         if self.interviewer_type:
             parts.append(f"interviews by {INTERVIEWER_TYPES[self.interviewer_type].lower()}")
-        return "; ".join(parts) or "All children"
+        text = "; ".join(parts) or "All children"
+        if self.recorded_on:
+            text += f"; as recorded at the end of {datetime.strptime(self.recorded_on, '%Y-%m-%d'):%-d %B %Y}"
+        return text
 
     def base_note(self) -> str | None:
         """What the base of the rates is when who interviewed is chosen (None otherwise)."""
@@ -165,6 +176,51 @@ def default_range(months: int = 12, at: datetime | None = None) -> tuple[str, st
     while mon < 1:
         year, mon = year - 1, mon + 12
     return f"{year:04d}-{mon:02d}", last
+
+
+# ---------------------------------------------------------------------------------------------
+# The records as they stood: live tables, or the history kept by register migration 0012
+
+DAY_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+LIVE_TABLES = {"episodes": "episodes", "rhis": "return_home_interviews", "links": "rhi_episodes",
+               "children": "children"}
+_VISIBLE = "recorded_from < :as_of and (recorded_to is null or recorded_to >= :as_of)"
+HISTORY_TABLES = {
+    "episodes": f'(select id, child, episode_type, start, "end", looked_after, other_la, placement, voided_at '
+                f"from episode_history where {_VISIBLE})",
+    "rhis": f"(select id, child, interviewer_type, offered_at, outcome, completed_at, assigned_to "
+            f"from rhi_history where {_VISIBLE})",
+    "links": f"(select rhi, episode from rhi_episode_history where {_VISIBLE})",
+    "children": f"(select id, date_of_birth from child_history where {_VISIBLE})",
+}
+
+
+def as_recorded_on(day: str | None) -> str | None:
+    """Check a ``YYYY-MM-DD`` day and return the instant just after it ends (the next midnight), or None.
+
+    Figures "as recorded on" a day are those the records gave at the end of that day: every fact
+    recorded or changed up to 23:59:59 that day, nothing recorded later.
+    """
+    if day is None or not str(day).strip():
+        return None
+    match = DAY_RE.match(str(day).strip())
+    try:
+        moment = datetime(int(match.group(1)), int(match.group(2)), int(match.group(3))) if match else None
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise KPIError("Enter the 'as recorded on' date as a year, month and day, for example 2017-12-31")
+    if moment.date() > now().date():
+        raise KPIError("The 'as recorded on' date must be today or in the past")
+    return (moment + timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def tables(as_of: str | None, params: dict) -> dict:
+    """The tables a report reads: today's records, or (``as_of`` from :func:`as_recorded_on`) those as they stood."""
+    if as_of is None:
+        return LIVE_TABLES
+    params["as_of"] = as_of
+    return HISTORY_TABLES
 
 
 # ---------------------------------------------------------------------------------------------
@@ -252,16 +308,18 @@ def _where(base: str, first: str, last: str, filters: Filters, params: dict,
 
 
 def monthly_table(db: sqlite_utils.Database, first: str, last: str,
-                  filters: Filters = NO_FILTERS) -> list[dict]:
+                  filters: Filters = NO_FILTERS, as_of: str | None = None) -> list[dict]:
     """The seed table's eight rows for each month from ``first`` to ``last``, oldest first.
 
     Each month is a dict with ``month`` and the keys of :data:`SEED_ROWS` (rates as Decimal or None).
+    ``as_of`` (from :func:`as_recorded_on`) gives the table as the records stood then.
     """
     months = months_between(first, last)
     _fast_reads(db)
     params: dict = {}
+    t = tables(as_of or filters.as_of, params)
     where, needs_child = _where("counted", first, last, filters, params, rhi_filter=False)
-    join = " join children c on c.id = e.child" if needs_child else ""
+    join = f" join {t['children']} c on c.id = e.child" if needs_child else ""
     # One probe per episode gives 0 (no offer), 1 (offered) or 2 (done; a completed RHI is also
     # offered); NULL when no RHI covers it. MATERIALIZED keeps SQLite from re-running the probe
     # for every aggregate that reads it.
@@ -269,9 +327,9 @@ def monthly_table(db: sqlite_utils.Database, first: str, last: str,
         with counted as materialized (
             select substr(e.start, 1, 7) as month, e.child, e.looked_after as lac,
                    (select max(case when {DONE} then 2 when {OFFERED} then 1 else 0 end)
-                    from rhi_episodes re join return_home_interviews r on r.id = re.rhi
+                    from {t['links']} re join {t['rhis']} r on r.id = re.rhi
                     where re.episode = e.id{_rhi_condition(filters, params)}) as code
-            from episodes e{join}
+            from {t['episodes']} e{join}
             where {where}
         ),
         per_child as (
@@ -286,6 +344,33 @@ def monthly_table(db: sqlite_utils.Database, first: str, last: str,
         from per_child group by month"""
     found = {row["month"]: row for row in db.query(sql, params)}
     return [_month_row(month, found.get(month, {})) for month in months]
+
+
+def interviews_held(db: sqlite_utils.Database, first: str, last: str, filters: Filters = NO_FILTERS,
+                    as_of: str | None = None) -> list[dict]:
+    """Interviews held beside the episodes they cover, per month: one completed RHI can cover several episodes.
+
+    ``interviews`` is the number of completed RHIs covering at least one counted episode that started
+    in the month, ``episodes`` the counted episodes they cover (the seed table's "RHIs done
+    episodes"), and ``per_interview`` episodes per interview (blank when none were held).
+    """
+    months = months_between(first, last)
+    params: dict = {}
+    t = tables(as_of or filters.as_of, params)
+    where, _ = _where("counted", first, last, filters, params, rhi_filter=False)
+    rows = db.query(f"""
+        select substr(e.start, 1, 7) as month, count(distinct r.id) as interviews, count(distinct e.id) as episodes
+        from {t['episodes']} e join {t['children']} c on c.id = e.child
+        join {t['links']} re on re.episode = e.id join {t['rhis']} r on r.id = re.rhi
+        where {where} and {DONE}{_rhi_condition(filters, params)} group by month""", params)
+    found = {row["month"]: row for row in rows}
+    out = []
+    for month in months:
+        row = found.get(month, {})
+        interviews, episodes = int(row.get("interviews") or 0), int(row.get("episodes") or 0)
+        per = (Decimal(episodes) / Decimal(interviews)).quantize(Decimal("0.01"), ROUND_HALF_UP) if interviews else None
+        out.append({"month": month, "interviews": interviews, "episodes": episodes, "per_interview": per})
+    return out
 
 
 def _month_row(month: str, counts: dict) -> dict:

@@ -22,3 +22,22 @@ def m0026_drop_kpi_covering_index(db):
     # covering each episode dominate, and episodes_start already finds a month's episodes. An
     # index that does not pay for itself only slows every write, so it goes.
     _script(db, "DROP INDEX IF EXISTS episodes_kpi")
+
+
+@migrations(name="0027_published_tables")
+def m0027_published_tables(db):
+    # A month's table as given to a meeting: who published it, when, for which meeting, and the
+    # figures themselves, so the dashboard can show what has changed since (late write-ups).
+    _script(db, """
+CREATE TABLE published_tables (
+    id INTEGER PRIMARY KEY,
+    first_month TEXT NOT NULL,
+    last_month TEXT NOT NULL,
+    filters TEXT NOT NULL DEFAULT '{}',
+    meeting TEXT NOT NULL,
+    published_by TEXT,
+    published_at TEXT NOT NULL,
+    figures TEXT NOT NULL
+);
+CREATE INDEX published_tables_at ON published_tables (published_at)
+""")

@@ -8,15 +8,15 @@ import csv
 import io
 import json
 
-from flask import Blueprint, Response, g, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextInput
-from wtforms import SelectField, StringField, SubmitField
+from wtforms import HiddenField, SelectField, StringField, SubmitField
 
 from rhi_desk import audit
 from rhi_desk.clock import now
 from rhi_desk.db import get_db
-from rhi_desk.reports import figures, kpi, themes
+from rhi_desk.reports import figures, kpi, published, themes
 from rhi_desk.reports import high_risk as reports_high_risk
 from rhi_desk.web.auth import roles_required
 
@@ -39,6 +39,9 @@ class RangeForm(FlaskForm):
                       choices=[("", "All ages")] + list(kpi.AGE_BANDS.items()))
     interviewer = SelectField("Who interviewed", widget=GovSelect(),
                               choices=[("", "Anyone")] + list(kpi.INTERVIEWER_TYPES.items()))
+    as_recorded_on = StringField("As recorded on (optional)", widget=GovTextInput(),
+                                 description="The figures as they stood at the end of that day, for example "
+                                             "2017-12-31. Leave blank for today's records.")
     submit = SubmitField("Show figures", widget=GovSubmitInput())
 
 
@@ -63,8 +66,14 @@ def _read_range(max_months: int = 36):
                 first, last = form.from_month.data, form.to_month.data
             except kpi.KPIError as exc:
                 form.to_month.errors = [str(exc)]
+    recorded_on = (form.as_recorded_on.data or "").strip() or None
+    try:
+        kpi.as_recorded_on(recorded_on)
+    except kpi.KPIError as exc:
+        form.as_recorded_on.errors = [str(exc)]
+        recorded_on = None
     filters = kpi.Filters(lac=_choice(form.lac, kpi.LAC_FILTERS), age_band=_choice(form.age, kpi.AGE_BANDS),
-                          interviewer_type=_choice(form.interviewer, kpi.INTERVIEWER_TYPES))
+                          interviewer_type=_choice(form.interviewer, kpi.INTERVIEWER_TYPES), recorded_on=recorded_on)
     return form, first, last, filters
 
 
@@ -240,7 +249,88 @@ def dashboard():
     so the table and charts show at once even over a decade of records.
     """
     context = _report_context(with_beyond=False)
+    context["published"] = published.list_published(get_db(), limit=5)
+    held = kpi.interviews_held(get_db(), context["first"], context["last"], context["filters"])
+    context["held"] = [
+        {"label": "Interviews held (completed RHIs)", "cells": [{"text": f"{h['interviews']:,}"} for h in held]},
+        {"label": "Missing episodes they cover", "cells": [
+            _cell(f"{h['episodes']:,}", "episodes_rhi_done", h["month"], h["month"], context["filters"]) for h in held]},
+        {"label": "Episodes per interview", "cells": [{"text": f"{h['per_interview']}" if h["per_interview"] else ""}
+                                                      for h in held]},
+    ]
+    context["publish_form"] = PublishForm(first=context["first"], last=context["last"],
+                                          filters=json.dumps(context["filters"].as_params()))
     return render_template("reports/dashboard.html", **context)
+
+
+class PublishForm(FlaskForm):
+    """Publish the table on screen for a meeting."""
+
+    meeting = StringField("Which meeting is this table for?", widget=GovTextInput(),
+                          description="For example, Scrutiny committee, 6 February 2018")
+    first = HiddenField()
+    last = HiddenField()
+    filters = HiddenField()
+    submit = SubmitField("Publish this table", widget=GovSubmitInput())
+
+
+@bp.route("/publish", methods=["POST"])
+@roles_required(*REPORT_ROLES)
+def publish():
+    """Publish the table for a meeting: its figures are kept, and what changes later is shown beside them."""
+    form = PublishForm()
+    try:
+        params = json.loads(form.filters.data or "{}")
+        filters = kpi.Filters(lac=params.get("lac"), age_band=params.get("age"),
+                              interviewer_type=params.get("interviewer"), recorded_on=params.get("as_recorded_on"))
+        kpi.months_between(form.first.data or "", form.last.data or "")
+        if not form.validate_on_submit():
+            raise kpi.KPIError("The form has expired; reload the dashboard and publish again")
+        table = published.publish(get_db(), form.first.data, form.last.data, filters, meeting=form.meeting.data,
+                                  by=g.user["username"])
+    except (kpi.KPIError, ValueError, AttributeError) as exc:
+        message = str(exc) if isinstance(exc, kpi.KPIError) else "Reload the dashboard and publish again"
+        return render_template("errors/error.html", title="The table was not published", message=message), 400
+    flash(f"Published for {table.meeting}. Changes from now on are shown beside these figures.")
+    return redirect(url_for("reports.published_table", pk=table.id))
+
+
+@bp.route("/published/<int:pk>")
+@roles_required(*REPORT_ROLES)
+def published_table(pk: int):
+    """A published table beside today's figures, with every change one click from the records behind it."""
+    table = published.get_published(get_db(), pk)
+    if table is None:
+        abort(404)
+    rows = published.changes_since(get_db(), table)
+    view = []
+    for row in rows:
+        cells = []
+        for cell in row["cells"]:
+            fmt = (lambda v: kpi.format_rate(v, True)) if row["kind"] == "rate" else (lambda v: f"{v:,}")
+            href = (url_for("reports.published_changes", pk=pk, metric=cell["metric"], month=cell["month"])
+                    if cell["changed"] and cell["metric"] else None)
+            cells.append(dict(cell, published_text=fmt(cell["published"]), today_text=fmt(cell["today"]), href=href))
+        view.append(dict(row, cells=cells))
+    return render_template("reports/published.html", table=table, rows=view,
+                           headings=[kpi.month_heading(r["month"]) for r in table.rows],
+                           changed=sum(c["changed"] for r in rows for c in r["cells"]))
+
+
+@bp.route("/published/<int:pk>/changes")
+@roles_required(*REPORT_ROLES)
+def published_changes(pk: int):
+    """The children or episodes added to, or dropped from, one figure since it was published."""
+    table = published.get_published(get_db(), pk)
+    if table is None:
+        abort(404)
+    try:
+        result = published.changed_records(get_db(), table, request.args.get("metric", ""),
+                                           request.args.get("month", ""))
+    except kpi.KPIError as exc:
+        return render_template("errors/error.html", title="That list cannot be shown", message=str(exc)), 404
+    return render_template("reports/published_changes.html", table=table, result=result,
+                           month=request.args.get("month"))
 
 
 @bp.route("/wider")

@@ -109,11 +109,11 @@ def test_today_high_risk_and_dashboard_list_the_same_repeat_missing_children(hub
     for month in ("2017-04", "2017-05"):
         ref = set()
         for r in rows:
-            if r["start"][:7] == month and r["type"] == "missing" and not r["voided"] and not r["ola"] \
-                    and not counting.is_adult_episode(r["dob"], r["start"]):
-                if r["child"] in _ref_repeat([x for x in rows if not x["ola"]],
-                                             datetime.fromisoformat(r["start"])):
-                    ref.add(r["child"])
+            counted = (r["start"][:7] == month and r["type"] == "missing" and not r["voided"] and not r["ola"]
+                       and not counting.is_adult_episode(r["dob"], r["start"]))
+            if counted and r["child"] in _ref_repeat([x for x in rows if not x["ola"]],
+                                                     datetime.fromisoformat(r["start"])):
+                ref.add(r["child"])
         drilled = {r["child_id"] for r in figures.drill(hub_db, "repeat_children", month, month).rows}
         assert drilled == ref
         assert figures.beyond_the_seed(hub_db, month, month)["repeat"]["children"][month] == len(ref)
@@ -182,3 +182,15 @@ def test_check_names_an_interview_covering_an_episode_that_ended_long_before(hub
             completed_at="2017-05-22 10:00")
     named = [(i.episode_id, i.rhi_id) for i in data_quality.find_issues(hub_db) if i.check == "rhi_covers_old_episode"]
     assert named == [("E1", "R1")]
+
+
+def test_interviews_held_are_counted_beside_the_episodes_they_cover(hub_db):
+    child = add_child(hub_db, "C1")
+    eps = [add_episode(hub_db, f"E{n}", child, f"2017-04-0{n + 1} 10:00", f"2017-04-0{n + 1} 12:00")
+           for n in range(3)]
+    add_rhi(hub_db, "R1", child, eps, offered_at="2017-04-04 10:00", outcome="completed",
+            completed_at="2017-04-05 10:00")
+    held = kpi.interviews_held(hub_db, "2017-04", "2017-05")
+    assert (held[0]["interviews"], held[0]["episodes"], str(held[0]["per_interview"])) == (1, 3, "3.00")
+    assert held[0]["episodes"] == kpi.monthly_table(hub_db, "2017-04", "2017-04")[0]["episodes_rhi_done"]
+    assert (held[1]["interviews"], held[1]["per_interview"]) == (0, None)
