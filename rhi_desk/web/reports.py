@@ -16,7 +16,7 @@ from wtforms import HiddenField, SelectField, StringField, SubmitField
 from rhi_desk import audit
 from rhi_desk.clock import now
 from rhi_desk.db import get_db
-from rhi_desk.reports import figures, kpi, published, themes
+from rhi_desk.reports import figures, headline, kpi, published, themes
 from rhi_desk.reports import high_risk as reports_high_risk
 from rhi_desk.web.auth import roles_required
 
@@ -45,7 +45,7 @@ class RangeForm(FlaskForm):
     submit = SubmitField("Show figures", widget=GovSubmitInput())
 
 
-def _read_range(max_months: int = 36):
+def _read_range(max_months: int = 1200):
     """The form, the months and the filters asked for; a bad entry falls back to the last 12 months."""
     form = RangeForm(formdata=request.args)
     first, last = kpi.default_range()
@@ -250,6 +250,13 @@ def dashboard():
     """
     context = _report_context(with_beyond=False)
     context["published"] = published.list_published(get_db(), limit=5)
+    context["headline"] = headline.headline(get_db(), context["last"], context["filters"])
+    today = now().date()
+    start_year = today.year if today.month >= 4 else today.year - 1
+    context["collection_year"] = (f"{start_year:04d}-04", f"{start_year + 1:04d}-03")
+    first, last = context["first"], context["last"]
+    context["year_earlier"] = (f"{int(first[:4]) - 1:04d}{first[4:]}", f"{int(last[:4]) - 1:04d}{last[4:]}")
+    context["ten_years"] = (headline.months_back(last, 119), last)
     held = kpi.interviews_held(get_db(), context["first"], context["last"], context["filters"])
     context["held"] = [
         {"label": "Interviews held (completed RHIs)", "cells": [{"text": f"{h['interviews']:,}"} for h in held]},
@@ -350,7 +357,7 @@ def wider():
 @roles_required(*REPORT_ROLES)
 def drill():
     """The children or episodes behind one number on a report."""
-    form, first, last, filters = _read_range(max_months=120)
+    form, first, last, filters = _read_range()
     metric = request.args.get("metric", "")
     try:
         result = figures.drill(get_db(), metric, first, last, filters, key=request.args.get("key") or None)
@@ -380,7 +387,7 @@ def _wider_range(first: str, last: str) -> tuple[str, str]:
 @roles_required(*REPORT_ROLES)
 def export_csv():
     """The KPI table as CSV: one row per month, the same columns as ``rhi-desk kpi --format csv``."""
-    _, first, last, filters = _read_range(max_months=120)
+    _, first, last, filters = _read_range()
     rows = kpi.monthly_table(get_db(), first, last, filters)
     out = io.StringIO()
     csv.writer(out, lineterminator="\r\n").writerows(kpi.csv_rows(rows))
@@ -394,7 +401,7 @@ def export_csv():
 @roles_required(*REPORT_ROLES)
 def export_xlsx():
     """The KPI table as an Excel workbook in the seed's layout (months across, the seed's row words)."""
-    _, first, last, filters = _read_range(max_months=120)
+    _, first, last, filters = _read_range()
     rows = kpi.monthly_table(get_db(), first, last, filters)
     data = workbook_bytes(rows, filters, g.install["la_name"] if g.install else "")
     audit.record(get_db(), "report.export", username=g.user["username"], object_type="report",

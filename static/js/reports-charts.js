@@ -47,4 +47,15 @@
       })
     });
   }
+  // Each chart as a PNG picture: the link is filled in from the drawn canvas when it is used.
+  Array.prototype.forEach.call(document.querySelectorAll("a[data-chart-png]"), function (link) {
+    var canvas = document.getElementById(link.getAttribute("data-chart-png"));
+    if (!canvas) {
+      return;
+    }
+    link.hidden = false;
+    link.addEventListener("click", function () {
+      link.href = canvas.toDataURL("image/png");
+    });
+  });
 })();
