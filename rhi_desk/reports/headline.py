@@ -8,7 +8,6 @@ import sqlite_utils
 from rhi_desk.register import today as register_today
 from rhi_desk.reports import kpi
 
-
 MINUS = "\u2212"
 
 
