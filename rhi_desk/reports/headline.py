@@ -40,14 +40,19 @@ TILES = (
 
 
 def headline(db: sqlite_utils.Database, month: str, filters: kpi.Filters = kpi.NO_FILTERS,
-             at: datetime | None = None) -> dict:
+             at: datetime | None = None, known: list[dict] | None = None) -> dict:
     """The headline for ``month``: each tile's value, change on the previous month and on the same month a year ago.
 
-    Also ``overdue_now``: RHIs overdue at ``at`` (Today's count), which has no month.
+    Also ``overdue_now``: RHIs overdue at ``at`` (Today's count), which has no month. ``known`` are
+    seed-table rows already counted (the page's table): only the months missing from them are counted.
     """
-    year_ago = months_back(month, 12)
-    rows = kpi.monthly_table(db, year_ago, month, filters)
-    current, previous, last_year = rows[-1], rows[-2], rows[0]
+    year_ago, previous_month = months_back(month, 12), months_back(month, 1)
+    found = {row["month"]: row for row in known or []}
+    for wanted in (year_ago, previous_month, month):
+        if wanted not in found:
+            found[wanted] = kpi.monthly_table(db, wanted, wanted, filters)[0]
+    current, previous, last_year = found[month], found[previous_month], found[year_ago]
+    rows = [last_year, previous, current]
     tiles = []
     for key, label, kind, metric in TILES:
         value = current[key]

@@ -260,7 +260,7 @@ def dashboard():
     """
     context = _report_context(with_beyond=False)
     context["published"] = published.list_published(get_db(), limit=5)
-    context["headline"] = headline.headline(get_db(), context["last"], context["filters"])
+    context["headline"] = headline.headline(get_db(), context["last"], context["filters"], known=context["rows"])
     today = now().date()
     start_year = today.year if today.month >= 4 else today.year - 1
     context["collection_year"] = (f"{start_year:04d}-04", f"{start_year + 1:04d}-03")
