@@ -74,8 +74,8 @@ def init_app(app: Flask) -> None:
     filters.init_app(app)
     app.before_request(auth.require_sign_in)
     app.context_processor(_template_globals)
-    from rhi_desk.web import (about, admin, corrections, home, imports, intelligence, interviews, records, register, reports,
-                              sync)
+    from rhi_desk.web import (about, admin, corrections, home, imports, intelligence, interviews, records, register,
+                              reports, sync)
 
     # One blueprint per area, each with its templates in templates/<area>/.
     for area in (auth, home, admin, register, records, imports, reports, interviews, sync, intelligence, about,
