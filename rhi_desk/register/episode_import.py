@@ -67,7 +67,7 @@ from rhi_desk.register.import_sources import (
     mapped_rows,
     open_table,
 )
-from rhi_desk.register.import_writer import _refresh_child_status, _Writer
+from rhi_desk.register.import_writer import _name_children, _refresh_child_status, _Writer
 
 __all__ = ["COLUMNS", "MAX_PROBLEMS", "ImportRefused", "ImportResult", "Preview", "ProblemList", "RowError",
            "import_episodes", "more_sentence", "validate_file"]
@@ -144,6 +144,7 @@ def import_episodes(db: sqlite_utils.Database, path: str | os.PathLike, *, by: s
                     raise ImportRefused(_sort(result.errors))
             report("Updating each child's current status", 0.97)
             _refresh_child_status(db, plan, by, result.file_name)
+            _name_children(db, plan, by, result.file_name)
             audit.record(db, "episodes.import", username=by, object_type="import", object_id=path.name,
                          detail={"rows": result.rows, "new_episodes": result.new_episodes,
                                  "changed_episodes": result.changed_episodes,
@@ -259,6 +260,7 @@ def _run(db, path: Path, result: Preview, *, write: bool, by: str | None = None,
             if names is None:
                 return None
             plan = _Plan(tuple(names.index(c) for c in COLUMNS), {})
+            plan.name_at = names.index("child_name") if "child_name" in names else None
             _check_rows(db, plan, enumerate(reader, start=2), len(names), result, write, by, report,
                         lambda: raw.tell() / size, None)
         except UnicodeDecodeError:
@@ -338,6 +340,7 @@ def _check_rows(db, plan: _Plan, numbered, width: int, result: Preview, write: b
     now = now_minute()
     today = now[:10]
     children = plan.children
+    name_at, child_names = plan.name_at, plan.names
     batch = []
     rows = 0
     for number, record in numbered:
@@ -370,6 +373,10 @@ def _check_rows(db, plan: _Plan, numbered, width: int, result: Preview, write: b
                     problems = (problems or []) + [_other_birth_date(values, seen)]
         elif seen[0] != values[2]:
             problems = [_other_birth_date(values, seen)]
+        if name_at is not None:
+            child_name = record[name_at].strip()
+            if child_name:
+                child_names.setdefault(values[1].strip(), child_name)
         if problems:
             if describe is None:
                 errors.extend(RowError(number, column, problem, fix) for column, problem, fix in problems)

@@ -33,8 +33,8 @@ from rhi_desk.register.rules import (
 def get_episode(db: sqlite_utils.Database, episode_id: str) -> dict | None:
     """The episode with id ``episode_id`` (the council's id or ours), with its child's id and name."""
     rows = list(db.query(
-        "select e.*, c.child_id, c.name as child_name, c.date_of_birth, c.sex from episodes e "
-        "join children c on c.id = e.child where e.episode_id = ?", [episode_id]))
+        "select e.*, c.child_id, coalesce(nullif(c.name, ''), c.child_id) as child_name, c.date_of_birth, c.sex "
+        "from episodes e join children c on c.id = e.child where e.episode_id = ?", [episode_id]))
     return rows[0] if rows else None
 
 

@@ -15,6 +15,8 @@ COLUMNS = (
     "episode_id", "child_id", "date_of_birth", "episode_type", "start", "end", "looked_after",
     "other_la", "placement", "rhi_offered_on", "rhi_outcome", "rhi_completed_on", "rhi_by",
 )
+# Columns a file may have as well; the import reads them where present.
+OPTIONAL_COLUMNS = ("child_name",)
 
 
 EPISODE_TYPES = ("missing", "away")
@@ -225,6 +227,8 @@ class _Plan:
     # children added by this import -> (start, looked_after, other_la, placement) of their latest episode
     fresh: dict = field(default_factory=dict)
     mapping: object = None  # the Mapping the file was read through, if it is not the register CSV itself
+    names: dict = field(default_factory=dict)  # child_id -> the first child_name the file gives
+    name_at: int | None = None  # the child_name column of a register CSV that has one
 
 
 def _sort(errors: list[RowError]) -> list[RowError]:
@@ -377,11 +381,12 @@ def _check_header(header: list[str], errors: list[RowError]) -> list[str] | None
                                    "Keep one column with each name"))
         seen.add(name)
     for name in names:
-        if name not in COLUMNS:
+        if name not in COLUMNS and name not in OPTIONAL_COLUMNS:
             errors.append(RowError(1, name or None,
                                    f"{name!r} is not a column of the episode register" if name
                                    else "A column has no name in the header row",
-                                   f"Remove that column: the file must have exactly these columns: {expected}"))
+                                   f"Remove that column: the file must have exactly these columns: {expected} "
+                                   f"(and may have {', '.join(OPTIONAL_COLUMNS)})"))
     for name in COLUMNS:
         if name not in seen:
             errors.append(RowError(1, name, f"The column {name} is missing",

@@ -262,3 +262,18 @@ def _refresh_child_status(db, plan: _Plan, by, file_name) -> None:
                          if o != n}})
     db.conn.executemany("UPDATE children SET looked_after = ?, other_la = ?, placement = ?, updated_at = ? "
                         "WHERE id = ?", updates)
+
+
+def _name_children(db, plan: _Plan, by, file_name) -> None:
+    """Give each child the file's ``child_name`` where the register holds no name for them yet.
+
+    A name already in the register is kept: it may have been corrected by hand since the export.
+    """
+    if not plan.names:
+        return
+    for child_id, name in plan.names.items():
+        changed = db.execute("UPDATE children SET name = ? WHERE child_id = ? AND coalesce(name, '') = ''",
+                             [name, child_id]).rowcount
+        if changed and child_id not in plan.fresh:
+            audit.record(db, "child.import_update", username=by, object_type="child", object_id=child_id,
+                         detail={"file": file_name, "changes": {"name": [None, "from the file"]}})
