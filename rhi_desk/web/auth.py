@@ -193,9 +193,10 @@ def sign_out():
 
 @bp.route("/lock", methods=["POST"])
 def lock():
-    """Lock the screen now (for stepping away from the laptop)."""
+    """Lock the screen now (for stepping away from the laptop); unlocking returns to the same page."""
     session["locked"] = True
-    return redirect(url_for("auth.sign_in"))
+    target = request.form.get("next")
+    return redirect(url_for("auth.sign_in", next=_safe_next(target)) if target else url_for("auth.sign_in"))
 
 
 @bp.route("/set-up", methods=["GET", "POST"])

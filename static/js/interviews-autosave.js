@@ -70,5 +70,19 @@
     if (document.visibilityState === 'hidden') saveNow()
   })
   window.addEventListener('pagehide', saveNow)
+  // Lock (in the header): keep what is typed as a draft first, so unlocking brings back this page
+  // with the answers. Without this script the page still comes back; Continue saves as ever.
+  const lockForm = document.getElementById('lock-form')
+  if (lockForm) {
+    lockForm.addEventListener('submit', async function (event) {
+      event.preventDefault()
+      submitting = true
+      try {
+        await fetch(url, { method: 'POST', body: new FormData(form), credentials: 'same-origin', redirect: 'manual' })
+      } catch (e) { /* locking matters more than the draft */ }
+      stopped = true
+      lockForm.submit()
+    }, { once: true })
+  }
   show('Your answers are saved as you type and when you continue.')
 })()
