@@ -26,8 +26,14 @@ def can_see(user: dict, rhi: dict, install: dict | None) -> bool:
 
 
 def can_change(user: dict, rhi: dict, install: dict | None) -> bool:
-    """Whether ``user`` may fill in or correct this interview (managers only read)."""
-    return user["role"] != "manager" and can_see(user, rhi, install)
+    """Whether ``user`` may fill in or correct this interview (managers only read; a stub left after the
+    hub confirmed it holds nothing to change)."""
+    return user["role"] != "manager" and not is_stub(rhi) and can_see(user, rhi, install)
+
+
+def is_stub(rhi: dict) -> bool:
+    """True for an interview whose personal content was removed once the hub confirmed it (field installs)."""
+    return bool(rhi.get("purged_at"))
 
 
 def my_interviews(db: sqlite_utils.Database, user: dict, install: dict | None) -> list[dict]:
@@ -72,6 +78,6 @@ def my_interviews(db: sqlite_utils.Database, user: dict, install: dict | None) -
                        "episodes": covered, "returned": returned, "clock": clk,
                        "hours_left": clk.hours_left})
     order = {"draft": 0, "open": 1, "signed_off": 2}
-    result.sort(key=lambda r: (order[r["status"]], r["clock"].deadline or datetime.max,
+    result.sort(key=lambda r: (order[r["status"]], bool(r.get("purged_at")), r["clock"].deadline or datetime.max,
                                -(r["id"]) if r["status"] == "signed_off" else r["id"]))
     return result

@@ -25,3 +25,17 @@ CREATE TABLE rhi_drafts (
 CREATE INDEX rhi_status ON return_home_interviews (status)
 """,
     )
+
+
+@migrations(name="0034_interview_confirmed_stub")
+def m0034_interview_confirmed_stub(db):
+    # On a field install, once the hub has confirmed an interview and its personal content is
+    # removed, what is left is a stub: these say when the hub confirmed it and when it was removed,
+    # so My interviews shows "sent to and confirmed by the hub on …" instead of an emptied record.
+    _script(
+        db,
+        """
+ALTER TABLE return_home_interviews ADD COLUMN hub_confirmed_at TEXT;
+ALTER TABLE return_home_interviews ADD COLUMN purged_at TEXT
+""",
+    )

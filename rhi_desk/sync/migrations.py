@@ -131,3 +131,17 @@ CREATE TABLE sync_assigned (
 )
 """,
     )
+
+
+@migrations(name="0042_sync_purged_stubs")
+def m0042_sync_purged_stubs(db):
+    # Interviews removed after a receipt before 0034 existed: mark their stubs from the sync state.
+    _script(
+        db,
+        """
+UPDATE return_home_interviews SET
+    purged_at = (SELECT s.purged_at FROM sync_rhi_state s WHERE s.rhi_id = return_home_interviews.rhi_id),
+    hub_confirmed_at = (SELECT s.confirmed_at FROM sync_rhi_state s WHERE s.rhi_id = return_home_interviews.rhi_id)
+WHERE rhi_id IN (SELECT rhi_id FROM sync_rhi_state WHERE purged_at IS NOT NULL)
+""",
+    )

@@ -370,9 +370,12 @@ def _purge(db, *, by=None) -> int:
         if local is None or local["status"] != "signed_off" or record_digest(local) != state["confirmed_digest"]:
             continue
         rhi = rhi_tracking.get_rhi(db, state["rhi_id"])
+        confirmed_at = db.execute("select confirmed_at from sync_rhi_state where rhi_id = ?",
+                                  [state["rhi_id"]]).fetchone()[0]
         db.execute("update return_home_interviews set answers = '{}', offered_by = null, outcome_reason = null, "
-                   "attempts = null, assigned_to = null, signed_off_by = null, resume_at = null, updated_at = ? "
-                   "where id = ?", [now_iso(), rhi["id"]])
+                   "attempts = null, assigned_to = null, signed_off_by = null, resume_at = null, updated_at = ?, "
+                   "hub_confirmed_at = ?, purged_at = ? where id = ?",
+                   [now_iso(), confirmed_at, now_iso(), rhi["id"]])
         db.execute("delete from rhi_revisions where rhi = ?", [rhi["id"]])
         db.execute("update sync_rhi_state set purged_at = ? where rhi_id = ?", [now_iso(), state["rhi_id"]])
         still_open = db.execute(

@@ -88,9 +88,9 @@ def _fields() -> dict:
 def my_list():
     """The interviews assigned to me: not started, in progress and recently signed off."""
     rows = access.my_interviews(get_db(), g.user, g.install)
-    groups = {"draft": [], "open": [], "signed_off": []}
+    groups = {"draft": [], "open": [], "signed_off": [], "confirmed": []}
     for row in rows:
-        groups[row["status"]].append(row)
+        groups["confirmed" if access.is_stub(row) else row["status"]].append(row)
     return render_template("interviews/my_list.html", groups=groups, total=len(rows))
 
 
@@ -149,7 +149,7 @@ def _open_rhi_for(db, pks: list[int]) -> dict:
 def resume(rhi_id):
     """Carry on where I left off (or read the record once signed off)."""
     rhi = _load(rhi_id)
-    if rhi["status"] == "signed_off" or not access.can_change(g.user, rhi, g.install):
+    if rhi["status"] == "signed_off" or access.is_stub(rhi) or not access.can_change(g.user, rhi, g.install):
         return redirect(url_for(".record", rhi_id=rhi_id))
     slug = saving.resume_page(get_db(), rhi)
     if slug is None:
@@ -174,6 +174,8 @@ def tasks(rhi_id):
 def question(rhi_id, slug):
     """One page of the interview: show it, or save it and move on."""
     db = get_db()
+    if access.is_stub(_load(rhi_id)):
+        return redirect(url_for(".record", rhi_id=rhi_id))
     rhi = _load(rhi_id, change=True)
     if slug not in questions.PAGES:
         abort(404)
@@ -281,6 +283,8 @@ def sign_off(rhi_id):
 def record(rhi_id):
     """The interview as recorded (read-only once signed off), with its earlier revisions."""
     rhi = _load(rhi_id)
+    if access.is_stub(rhi):
+        return render_template("interviews/stub.html", **_context(rhi))
     _audit_view(rhi, "record")
     return render_template("interviews/record.html", summary=summary.check_answers(rhi),
                            revisions=interviews_sign_off.revisions(get_db(), rhi_id), **_context(rhi))
@@ -292,6 +296,8 @@ def record(rhi_id):
 def report(rhi_id, number=None):
     """The printable interview report for the child's file (any revision)."""
     rhi = _load(rhi_id)
+    if access.is_stub(rhi):
+        return redirect(url_for(".record", rhi_id=rhi_id))
     shown = rhi
     revision = None
     if number is not None:
@@ -311,6 +317,9 @@ def report(rhi_id, number=None):
 def correct(rhi_id, slug):
     """Correct answers of a signed-off interview: a new revision, with a reason."""
     db = get_db()
+    rhi = _load(rhi_id)
+    if access.is_stub(rhi):
+        return redirect(url_for(".record", rhi_id=rhi_id))
     rhi = _load(rhi_id, change=True)
     if rhi["status"] != "signed_off":
         return redirect(url_for(".question", rhi_id=rhi_id, slug=slug))
