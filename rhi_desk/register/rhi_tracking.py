@@ -185,14 +185,18 @@ def add_episodes(db: sqlite_utils.Database, rhi_id: str, episode_ids: list[int],
 
 def assign(db: sqlite_utils.Database, rhi_id: str, interviewer_type: str, assigned_to: str | None,
            *, assigned_install: str | None = None, by: str | None = None) -> None:
-    """Decide who interviews: a social worker, a missing team worker or a named provider."""
+    """Decide who interviews: a social worker, a missing team worker or a named provider.
+
+    ``assigned_install`` is the field install that holds the interview; assigning without one takes it back
+    from any install it was sent to (the hub's next file to that install withdraws it).
+    """
     if interviewer_type not in INTERVIEWER_TYPES:
         raise RHIError("Choose who should interview: the social worker, the missing team or a provider")
     rhi = _require(db, rhi_id)
     _refuse_if_signed_off(rhi)
     with write_transaction(db):
         db.execute("update return_home_interviews set interviewer_type = ?, assigned_to = ?, "
-                   "assigned_install = coalesce(?, assigned_install), updated_at = ? where id = ?",
+                   "assigned_install = ?, updated_at = ? where id = ?",
                    [interviewer_type, assigned_to, assigned_install, now_iso(), rhi["id"]])
         audit.record(db, "rhi.assign", username=by, object_type="rhi", object_id=rhi_id,
                      detail={"interviewer_type": interviewer_type, "assigned_to": assigned_to,

@@ -11,6 +11,17 @@ def init_app(app) -> None:
     app.add_template_filter(when, "when")
     app.add_template_filter(day, "day")
     app.add_template_filter(label, "label")
+    app.add_template_filter(person, "person")
+
+
+def person(username: str | None) -> str:
+    """A username as the person's name ('sam.w' → 'Sam Worker'); any other text (an organisation) as it is."""
+    if not username:
+        return ""
+    from rhi_desk.db import get_db  # the per-request connection: filters run inside a request
+
+    row = get_db().execute("select display_name from users where username = ?", [username]).fetchone()
+    return row[0] if row else username
 
 
 def when(value: str | None) -> str:

@@ -48,6 +48,8 @@ from rhi_desk.register import rhi_tracking, rules
 from rhi_desk.register import today as register_today
 from rhi_desk.register.rhi_tracking import RHIError
 from rhi_desk.register.rules import RegisterError
+from rhi_desk.sync import assignees
+from rhi_desk.sync.fileformat import SyncError
 from rhi_desk.web.auth import roles_required
 
 bp = Blueprint("register", __name__)
@@ -418,6 +420,8 @@ def episode(episode_id):
     covered = {r["id"]: rhi_tracking.episodes_of(db, r["id"]) for r in rhis}
     _audit_view(db, record["child_id"], "episode", episode=episode_id)
     return render_template("register/episode.html", episode=record, child=child_record, rhis=rhis, covered=covered,
+                           choices=assignees.choices(db) if _can_change() else [],
+                           sent_to={r["rhi_id"]: assignees.sent_to(db, r["rhi_id"]) for r in rhis},
                            clock=clock, clock_label=register_episodes.clock_label(record, clock),
                            type_changes=register_episodes.type_changes(db, episode_id), can_change=_can_change())
 
@@ -484,15 +488,6 @@ def _rhi_for_episode(db, episode_id, rhi_id):
     return record, rhi
 
 
-class AssignForm(FlaskForm):
-    interviewer_type = RadioField("Who should interview the child?", widget=GovRadioInput(),
-                                  choices=list(rhi_tracking.INTERVIEWER_TYPES.items()),
-                                  validators=[InputRequired(message="Choose who should interview the child")])
-    assigned_to = StringField("Name of the worker or provider organisation", widget=GovTextInput(),
-                              validators=[InputRequired(message="Enter the name of the worker or organisation")])
-    submit = SubmitField("Save", widget=GovSubmitInput())
-
-
 class OfferForm(FlaskForm):
     offered_date = GovDateField("Date offered", required="Enter the date the interview was offered",
                                 invalid="The date offered must be a real date, for example 5 4 2017",
@@ -528,14 +523,6 @@ class CoversForm(FlaskForm):
     submit = SubmitField("Save episodes covered", widget=GovSubmitInput())
 
 
-def _assignee_names(db, child_record) -> list[str]:
-    names = {child_record["social_worker"]} if child_record["social_worker"] else set()
-    for row in db.query("select display_name, organisation, role from users where active = 1 "
-                        "and role in ('missing_team', 'practitioner', 'provider')"):
-        names.add(row["organisation"] if row["role"] == "provider" and row["organisation"] else row["display_name"])
-    return sorted(n for n in names if n)
-
-
 @bp.route("/episodes/<episode_id>/rhi", methods=["POST"])
 @roles_required(*CHANGE_ROLES)
 def open_rhi(episode_id):
@@ -559,21 +546,23 @@ def open_rhi(episode_id):
 @bp.route("/episodes/<episode_id>/rhi/<rhi_id>/assign", methods=["GET", "POST"])
 @roles_required(*CHANGE_ROLES)
 def rhi_assign(episode_id, rhi_id):
-    """Decide who interviews: the social worker, a missing team worker or a named provider."""
+    """Decide who interviews: a user or a field install chosen from the list (never a name typed freely)."""
     db = get_db()
     record, rhi = _rhi_for_episode(db, episode_id, rhi_id)
-    form = AssignForm(data=None if request.method == "POST" else rhi)
-    if form.validate_on_submit():
+    error = None
+    chosen = assignees.current_key(db, rhi)
+    if request.method == "POST":
+        chosen = request.form.get("assignee")
         try:
-            rhi_tracking.assign(db, rhi_id, form.interviewer_type.data, form.assigned_to.data.strip(),
-                                by=g.user["username"])
-        except RHIError as exc:
-            _show_error(form, exc, {}, "interviewer_type")
+            done = assignees.assign(db, rhi_id, chosen, by=g.user["username"])
+        except SyncError as exc:
+            error = str(exc)
         else:
-            flash(f"Interviewer saved: {form.assigned_to.data.strip()}.")
-            return redirect(url_for("register.episode", episode_id=episode_id))
-    return render_template("register/rhi_assign.html", form=form, episode=record, rhi=rhi,
-                           names=_assignee_names(db, _child_or_404(db, record["child_id"])))
+            flash(done.sentence())
+            return redirect(url_for("register.episode", episode_id=episode_id, _anchor="rhi"))
+    return render_template("register/rhi_assign.html", episode=record, rhi=rhi, error=error, chosen=chosen,
+                           choices=assignees.choices(db), sent_to=assignees.sent_to(db, rhi_id),
+                           form={"errors": bool(error)})
 
 
 @bp.route("/episodes/<episode_id>/rhi/<rhi_id>/offer", methods=["GET", "POST"])

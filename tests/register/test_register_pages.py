@@ -146,10 +146,11 @@ def test_rhi_panel_assign_offer_outcome(signed_in, hub_db, amy, frozen):
     client.post("/episodes/E-20170403-1/found", data=found_form())
     rhi = episodes.timeline(hub_db, "C1")[0].rhis[0]
     base = f"/episodes/E-20170403-1/rhi/{rhi['rhi_id']}"
-    page = text(client.post(base + "/assign", data={"interviewer_type": "provider", "assigned_to": ""}))
-    assert "Enter the name of the worker or organisation" in page
-    assert client.post(base + "/assign", data={"interviewer_type": "provider",
-                                               "assigned_to": "Safe Steps"}).status_code == 302
+    page = text(client.post(base + "/assign", data={"assignee": ""}))
+    assert "Choose who should interview from the list" in page
+    page = text(client.post(base + "/assign", data={"assignee": "Safe Steps"}))
+    assert "Choose who should interview from the list" in page, "a name that is nobody's is refused"
+    assert client.post(base + "/assign", data={"assignee": "user:provider"}).status_code == 302
     page = text(client.post(base + "/offer", data={"offered_date": ["5", "4", "2017"], "offered_time": "10:00",
                                                    "offered_by": "Mo"}))
     assert "Choose how the interview was offered" in page
