@@ -15,6 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from rhi_desk import audit
 from rhi_desk.clock import now, now_iso
 from rhi_desk.db import write_transaction
+from rhi_desk.security import passwords
 
 ROLES = {
     "admin": "Administrator",
@@ -23,7 +24,7 @@ ROLES = {
     "practitioner": "Social worker",
     "provider": "RHI provider",
 }
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
 # After this many failures in a row the account pauses briefly, then locks for longer.
 SLOW_DOWN_AFTER = 3
 SLOW_DOWN_FOR = timedelta(seconds=30)
@@ -45,10 +46,30 @@ class SignInResult:
     message: str | None = None
 
 
-def validate_password(password: str) -> None:
-    """Refuse passwords that are too short to protect children's records."""
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"Enter a password of at least {MIN_PASSWORD_LENGTH} characters")
+def validate_password(password: str, username: str | None = None) -> None:
+    """Refuse blank, short, common and username-equal passwords (the policy in ``security.passwords``)."""
+    try:
+        passwords.check(password, username)
+    except passwords.PasswordRefused as exc:
+        raise AccountError(str(exc)) from None
+
+
+def end_sessions(db: sqlite_utils.Database, user_id: int, *, reason: str = "ended", by: str | None = None) -> None:
+    """End every session of this user at once, in every browser and every copy of the cookie.
+
+    A session carries its user's session generation (:func:`session_generation`); this bumps it, so
+    every cookie issued before is refused from now on. A change of password, role or the active flag
+    does the same by trigger (migration 0003), whichever code makes it.
+    """
+    with write_transaction(db):
+        db.execute("update users set session_generation = session_generation + 1 where id = ?", [user_id])
+        audit.record(db, "session.ended", username=by, object_type="user", object_id=user_id,
+                     detail={"reason": reason})
+
+
+def session_generation(user: dict) -> int:
+    """The generation a new session of ``user`` carries (compare with the cookie's on every request)."""
+    return int(user.get("session_generation") or 0)
 
 
 def create_user(
@@ -60,21 +81,29 @@ def create_user(
     display_name: str | None = None,
     organisation: str | None = None,
     by: str | None = None,
+    first_admin: bool = False,
 ) -> dict:
-    """Add a user with an Argon2-hashed password; raises AccountError for a bad request."""
+    """Add a user with an Argon2-hashed password; raises AccountError for a bad request.
+
+    With ``first_admin`` (the first-run set-up page) the user is created only if there is no user yet,
+    checked inside the same write transaction, so simultaneous set-ups make one administrator.
+    """
     username = (username or "").strip()
     if not username or not username.replace(".", "").replace("-", "").replace("_", "").isalnum():
         raise AccountError("Enter a username using only letters, numbers, dots, dashes or underscores")
     if role not in ROLES:
         raise AccountError(f"Choose a role: {', '.join(ROLES)}")
-    validate_password(password)
+    validate_password(password, username)
+    password_hash = _hasher.hash(password)
     with write_transaction(db):
+        if first_admin and has_users(db):
+            raise AccountError("An administrator has already been set up. Sign in instead.")
         if list(db.query("select 1 from users where username = ?", [username])):
             raise AccountError(f"There is already a user called {username}")
         db.execute(
             "insert into users (username, display_name, role, organisation, password_hash, created_at) "
             "values (?, ?, ?, ?, ?, ?)",
-            [username, display_name or username, role, organisation, _hasher.hash(password), now_iso()],
+            [username, display_name or username, role, organisation, password_hash, now_iso()],
         )
         audit.record(db, "user.create", username=by, object_type="user", object_id=username,
                      detail={"role": role})
@@ -107,33 +136,37 @@ def has_users(db: sqlite_utils.Database) -> bool:
 
 
 def sign_in(db: sqlite_utils.Database, username: str, password: str) -> SignInResult:
-    """Check a username and password, applying the slow-down and lock-out rules."""
-    user = get_user(db, (username or "").strip())
+    """Check a username and password, applying the slow-down and lock-out rules.
+
+    The attempt is counted *before* the password is checked, in the same write transaction that
+    checks the lock (BEGIN IMMEDIATE), and uncounted when the password is right. So parallel wrong
+    passwords cannot slip past the count: once the pause starts, no more passwords are checked.
+    """
+    username = (username or "").strip()
     generic = "Enter a correct username and password"
-    if user is None or not user["active"]:
+    with write_transaction(db):
+        user = get_user(db, username)
+        if user is None or not user["active"]:
+            user = None
+        elif user["locked_until"] and user["locked_until"] > now_iso():
+            audit.record(db, "sign_in.refused_locked", username=user["username"])
+            minutes = _minutes_until(user["locked_until"])
+            return SignInResult(None, f"This account is locked after too many wrong passwords. "
+                                      f"Try again in {minutes} minute{'s' if minutes != 1 else ''}, "
+                                      f"or ask an administrator to unlock it.")
+        else:
+            failures = user["failed_sign_ins"] + 1
+            db.execute("update users set failed_sign_ins = ?, locked_until = ? where id = ?",
+                       [failures, _lock_for(failures), user["id"]])
+    if user is None:
         # Hash anyway so the response time does not reveal which usernames exist.
         _hasher.hash(password or "")
-        audit.record(db, "sign_in.failed", username=username, detail="unknown or inactive user")
+        audit.record(db, "sign_in.failed", username=username, detail={"reason": "unknown or inactive user"})
         return SignInResult(None, generic)
-    if user["locked_until"] and user["locked_until"] > now_iso():
-        minutes = _minutes_until(user["locked_until"])
-        audit.record(db, "sign_in.refused_locked", username=user["username"])
-        return SignInResult(None, f"This account is locked after too many wrong passwords. "
-                                  f"Try again in {minutes} minute{'s' if minutes != 1 else ''}, "
-                                  f"or ask an administrator to unlock it.")
     try:
         _hasher.verify(user["password_hash"], password or "")
     except (VerificationError, InvalidHashError):
-        failures = user["failed_sign_ins"] + 1
-        locked_until = None
-        if failures >= LOCK_AFTER:
-            locked_until = (now() + LOCK_FOR).strftime("%Y-%m-%d %H:%M:%S")
-        elif failures >= SLOW_DOWN_AFTER:
-            locked_until = (now() + SLOW_DOWN_FOR).strftime("%Y-%m-%d %H:%M:%S")
-        with write_transaction(db):
-            db.execute("update users set failed_sign_ins = ?, locked_until = ? where id = ?",
-                       [failures, locked_until, user["id"]])
-            audit.record(db, "sign_in.failed", username=user["username"], detail={"failures": failures})
+        audit.record(db, "sign_in.failed", username=user["username"], detail={"failures": failures})
         if failures >= LOCK_AFTER:
             return SignInResult(None, "Too many wrong passwords: this account is locked for 15 minutes. "
                                       "Ask an administrator if you need it sooner.")
@@ -147,6 +180,15 @@ def sign_in(db: sqlite_utils.Database, username: str, password: str) -> SignInRe
             db.execute("update users set password_hash = ? where id = ?", [_hasher.hash(password), user["id"]])
         audit.record(db, "sign_in", username=user["username"])
     return SignInResult(get_user(db, user["username"]))
+
+
+def _lock_for(failures: int) -> str | None:
+    """When an account with ``failures`` wrong passwords in a row may try again (None: now)."""
+    if failures >= LOCK_AFTER:
+        return (now() + LOCK_FOR).strftime("%Y-%m-%d %H:%M:%S")
+    if failures >= SLOW_DOWN_AFTER:
+        return (now() + SLOW_DOWN_FOR).strftime("%Y-%m-%d %H:%M:%S")
+    return None
 
 
 def unlock(db: sqlite_utils.Database, username: str, *, by: str | None = None) -> None:

@@ -181,3 +181,23 @@ CREATE TABLE form_rescue (
 CREATE INDEX form_rescue_key ON form_rescue (rescue_key)
 """,
     )
+
+
+@migrations(name="0003_sessions_that_end")
+def m0003_sessions_that_end(db):
+    # A session cookie carries its user's session generation; bumping it ends every copy of every
+    # session of that user at once. A change of password, role or active flag bumps it by trigger,
+    # so no code path (the pages, the command line, an administrator's tool) can forget to.
+    # Rescued forms now belong to one user and are never kept for another; the old ones belonged
+    # to a browser, not a user, and are dropped.
+    _script(
+        db,
+        """
+ALTER TABLE users ADD COLUMN session_generation INTEGER NOT NULL DEFAULT 0;
+CREATE TRIGGER users_end_sessions AFTER UPDATE OF password_hash, role, active ON users
+WHEN old.password_hash IS NOT new.password_hash OR old.role IS NOT new.role OR old.active IS NOT new.active
+BEGIN UPDATE users SET session_generation = session_generation + 1 WHERE id = new.id; END;
+DELETE FROM form_rescue;
+ALTER TABLE form_rescue ADD COLUMN user_id INTEGER REFERENCES users (id)
+""",
+    )

@@ -63,10 +63,11 @@ def init_app(app: Flask) -> None:
             "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
         }),
     ])
+    app.before_request(refuse_foreign_host)
+    app.before_request(refuse_cross_origin)  # before the CSRF check, so a foreign form meets it first
     csrf.init_app(app)
     WTFormsHelpers(app)
     app.teardown_appcontext(database.close_db)
-    app.before_request(refuse_foreign_host)
     app.after_request(security_headers)
 
     from rhi_desk.web import auth, filters
@@ -99,6 +100,36 @@ def refuse_foreign_host():
         abort(400, description="This address is not allowed. Open RHI Desk at http://127.0.0.1.")
 
 
+STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def refuse_cross_origin():
+    """Refuse a state-changing request sent by another site (defence in depth behind the CSRF token).
+
+    Same origin or none: the browser's ``Sec-Fetch-Site`` must be ``same-origin`` (or ``none``: typed by
+    the user), and an ``Origin`` header, when there is one, must be this app's own address. ``Origin:
+    null`` (sent by pages with ``Referrer-Policy: no-referrer``, as ours are) is accepted only from a
+    same-origin fetch.
+    """
+    if request.method not in STATE_CHANGING:
+        return None
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    origin = request.headers.get("Origin")
+    own = request.host_url.rstrip("/")
+    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
+        refused = True
+    elif origin is None:
+        refused = False
+    elif origin == "null":
+        refused = fetch_site != "same-origin"
+    else:
+        refused = origin.rstrip("/") != own
+    if refused:
+        abort(403, description="This form was sent from another website, so RHI Desk did not act on it. "
+                               "If you meant to do this, open RHI Desk yourself and do it there.")
+    return None
+
+
 def security_headers(response):
     """Strict headers on every response; pages holding personal data are never cached."""
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
@@ -127,9 +158,13 @@ def _template_globals():
 def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        # Keep what was typed: offer to send the same answers again with a fresh token.
-        fields = [(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token"]
-        return render_template("errors/csrf.html", fields=fields, action=request.path), 400
+        # Never echo what was posted with a fresh token: the request may have come from another site,
+        # and sending it back ready to submit would carry its action out. A form of this app's own that
+        # outlived its session goes through the rescue (web/auth.py), which checks the token first.
+        return render_template("errors/error.html", title="That form could not be sent",
+                               message="It was not sent from an open RHI Desk page, or the page had been "
+                                       "open since before RHI Desk last started, so nothing was saved. Go "
+                                       "back, reload the page and enter it again."), 400
 
     @app.errorhandler(400)
     def bad_request(error):
@@ -138,6 +173,10 @@ def _register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(403)
     def forbidden(error):
+        description = getattr(error, "description", "")
+        if "another website" in (description or ""):
+            return render_template("errors/error.html", title="That form could not be sent",
+                                   message=description), 403
         return render_template("errors/error.html", title="You do not have access to this page",
                                message="Your role does not allow this. Ask your administrator if you need it."), 403
 

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import json
-import secrets
 import time
+from datetime import timedelta
 from functools import wraps
+from urllib.parse import unquote, urlsplit
 
 from flask import (
     Blueprint,
@@ -29,12 +30,14 @@ from wtforms import PasswordField, RadioField, StringField, SubmitField
 from wtforms.validators import EqualTo, InputRequired, Length
 
 from rhi_desk import accounts, audit, installs
-from rhi_desk.clock import now_iso
+from rhi_desk.clock import now, now_iso
 from rhi_desk.db import get_db, install, write_transaction
 
 bp = Blueprint("auth", __name__)
 
 PUBLIC_ENDPOINTS = {"auth.sign_in", "auth.setup", "static", "govuk_assets"}
+# A rescued form is offered back to the same user within a working day, never later.
+RESCUE_FOR = timedelta(hours=8)
 
 
 class SignInForm(FlaskForm):
@@ -91,7 +94,12 @@ def roles_required(*roles):
 
 
 def require_sign_in():
-    """Before every request: only sign-in, set-up and static files are open to anyone."""
+    """Before every request: only sign-in, set-up and static files are open to anyone.
+
+    A session is the user's only while its generation is the user's current one: sign-out, lock and
+    a change of password, role or active flag bump it (``accounts.end_sessions``), so every copy of an
+    earlier cookie is refused.
+    """
     g.user = None
     endpoint = request.endpoint
     if endpoint in ("static", "govuk_assets"):
@@ -104,7 +112,9 @@ def require_sign_in():
         return redirect(url_for("auth.setup"))
     user_id = session.get("user_id")
     user = accounts.get_user_by_id(db, user_id) if user_id else None
-    if user is not None and user["active"]:
+    current = (user is not None and user["active"]
+               and session.get("gen") == accounts.session_generation(user))
+    if current:
         idle = time.time() - session.get("last_seen", 0)
         expired = session.get("boot") != current_app.config["BOOT_ID"]
         locked = idle > current_app.config["IDLE_LOCK_MINUTES"] * 60
@@ -115,31 +125,64 @@ def require_sign_in():
         if not session.get("locked"):
             session["locked"] = True
             audit.record(db, "session.locked", username=user["username"],
-                         detail="app restarted" if expired else "idle")
+                         detail={"reason": "app restarted" if expired else "idle"})
     if endpoint in PUBLIC_ENDPOINTS:
         return None
     if request.method == "POST":
-        _rescue_form(db)
-        flash("You were signed out before that page was saved. Sign in and your answers will be offered back.")
+        # Only a session this browser was really given (its generation still current, or locked here
+        # by the Lock button) may leave answers to be offered back, and only to the same user.
+        if user is not None and user["active"] and (current or session.get("locked")):
+            _rescue_form(db, user["id"])
+            flash("You were signed out before that page was saved. Sign in and your answers will be offered back.")
+        else:
+            flash("You were signed out before that page was saved. Sign in and enter it again.")
     next_url = request.full_path if request.method == "GET" else request.path
     return redirect(url_for("auth.sign_in", next=next_url))
 
 
-def _rescue_form(db) -> None:
-    """Hold the posted answers until the same browser signs in again."""
-    key = session.setdefault("rescue_key", secrets.token_urlsafe(16))
-    fields = [(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token"]
+def _is_secret_field(name: str) -> bool:
+    """Password fields are never kept or echoed back."""
+    name = name.lower()
+    return "password" in name or name in ("confirm", "csrf_token")
+
+
+def _rescue_form(db, user_id: int) -> None:
+    """Hold the posted answers (never a password) until the same user signs in again, within the day."""
+    fields = [(k, v) for k, v in request.form.items(multi=True) if not _is_secret_field(k)]
     if not fields:
         return
     with write_transaction(db):
-        db.execute("insert into form_rescue (rescue_key, path, form_json, created_at) values (?, ?, ?, ?)",
-                   [key, request.path, json.dumps(fields), now_iso()])
+        _forget_old_rescues(db)
+        db.execute("insert into form_rescue (rescue_key, user_id, path, form_json, created_at) "
+                   "values (?, ?, ?, ?, ?)", [str(user_id), user_id, request.path, json.dumps(fields), now_iso()])
+
+
+def _forget_old_rescues(db) -> None:
+    cutoff = (now() - RESCUE_FOR).strftime("%Y-%m-%d %H:%M:%S")
+    db.execute("delete from form_rescue where created_at < ?", [cutoff])
+
+
+def is_local_path(target: str | None) -> bool:
+    """True for a plain path on this app (``/children?page=2``), never another site in disguise.
+
+    Checked as given and once percent-decoded: no control characters, spaces or backslashes (a
+    browser drops a tab, so ``/<tab>/evil.example`` would become ``//evil.example``), no scheme, no host.
+    """
+    if not target:
+        return False
+    for form in (target, unquote(target)):
+        if not form.startswith("/") or form.startswith(("//", "/\\")):
+            return False
+        if any(ch.isspace() or ord(ch) < 32 or ord(ch) > 126 or ch == "\\" for ch in form):
+            return False
+        parts = urlsplit(form)
+        if parts.scheme or parts.netloc:
+            return False
+    return True
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("home.index")
+    return target if is_local_path(target) else url_for("home.index")
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -156,14 +199,12 @@ def sign_in():
     if form.validate_on_submit():
         result = accounts.sign_in(db, form.username.data, form.password.data)
         if result.user:
-            rescue_key = session.get("rescue_key")
             session.clear()
             session["user_id"] = result.user["id"]
+            session["gen"] = accounts.session_generation(result.user)
             session["boot"] = current_app.config["BOOT_ID"]
             session["last_seen"] = time.time()
-            if rescue_key:
-                session["rescue_key"] = rescue_key
-            rescued = _take_rescued(db, rescue_key) if rescue_key else None
+            rescued = _take_rescued(db, result.user["id"])
             if rescued:
                 return render_template("errors/csrf.html", fields=json.loads(rescued["form_json"]),
                                        action=rescued["path"], rescued=True)
@@ -172,19 +213,22 @@ def sign_in():
     return render_template("auth/sign_in.html", form=form, message=message, locked_user=locked_user)
 
 
-def _take_rescued(db, key: str):
-    rows = list(db.query("select * from form_rescue where rescue_key = ? order by id desc limit 1", [key]))
-    if not rows:
-        return None
+def _take_rescued(db, user_id: int):
+    """The newest answers this user left unsaved today (removing them), or None."""
     with write_transaction(db):
-        db.execute("delete from form_rescue where rescue_key = ?", [key])
+        _forget_old_rescues(db)
+        rows = list(db.query("select * from form_rescue where user_id = ? order by id desc limit 1", [user_id]))
+        db.execute("delete from form_rescue where user_id = ?", [user_id])
+    if not rows or not is_local_path(rows[0]["path"]):
+        return None
     return rows[0]
 
 
 @bp.route("/sign-out", methods=["POST"])
 def sign_out():
-    """End the session."""
+    """End the session, and every copy of it."""
     if g.user:
+        accounts.end_sessions(get_db(), g.user["id"], reason="signed out", by=g.user["username"])
         audit.record(get_db(), "sign_out", username=g.user["username"])
     session.clear()
     flash("You have signed out.")
@@ -193,7 +237,10 @@ def sign_out():
 
 @bp.route("/lock", methods=["POST"])
 def lock():
-    """Lock the screen now (for stepping away from the laptop); unlocking returns to the same page."""
+    """Lock the screen now (for stepping away from the laptop): every copy of the session ends;
+    unlocking returns to the same page."""
+    if g.user:
+        accounts.end_sessions(get_db(), g.user["id"], reason="locked", by=g.user["username"])
     session["locked"] = True
     target = request.form.get("next")
     return redirect(url_for("auth.sign_in", next=_safe_next(target)) if target else url_for("auth.sign_in"))
@@ -214,10 +261,12 @@ def setup():
     error = None
     if form.validate_on_submit():
         try:
-            if not current:
-                installs.initialise(db, form.role.data, form.la_name.data, form.install_name.data)
-            accounts.create_user(db, form.username.data, form.password.data, "admin",
-                                 display_name=form.display_name.data, by="set-up")
+            # One transaction: simultaneous set-ups make one install and one administrator.
+            with write_transaction(db):
+                if not current:
+                    installs.initialise(db, form.role.data, form.la_name.data, form.install_name.data)
+                accounts.create_user(db, form.username.data, form.password.data, "admin",
+                                     display_name=form.display_name.data, by="set-up", first_admin=True)
         except (accounts.AccountError, installs.InstallError) as exc:
             error = str(exc)
         else:

@@ -18,7 +18,7 @@ PACKAGE = Path(rhi_desk.__file__).resolve().parent
 
 # (layer rank, name): a module's layer is the first prefix that matches it.
 LAYERS = [
-    ("rhi_desk.db", 0), ("rhi_desk.migrations", 0),
+    ("rhi_desk.db", 0), ("rhi_desk.migrations", 0), ("rhi_desk.security", 0),
     ("rhi_desk.clock", 1), ("rhi_desk.audit", 1), ("rhi_desk.accounts", 1), ("rhi_desk.installs", 1),
     ("rhi_desk.register", 2), ("rhi_desk.interviews", 3), ("rhi_desk.intelligence", 3.5),
     ("rhi_desk.reports", 4), ("rhi_desk.sync", 4),
