@@ -54,7 +54,8 @@ def validate_password(password: str, username: str | None = None) -> None:
         raise AccountError(str(exc)) from None
 
 
-def end_sessions(db: sqlite_utils.Database, user_id: int, *, reason: str = "ended", by: str | None = None) -> None:
+def end_sessions(db: sqlite_utils.Database, user_id: int, *, reason: str = "ended", by: str | None = None,
+                 record: bool = True) -> None:
     """End every session of this user at once, in every browser and every copy of the cookie.
 
     A session carries its user's session generation (:func:`session_generation`); this bumps it, so
@@ -63,8 +64,9 @@ def end_sessions(db: sqlite_utils.Database, user_id: int, *, reason: str = "ende
     """
     with write_transaction(db):
         db.execute("update users set session_generation = session_generation + 1 where id = ?", [user_id])
-        audit.record(db, "session.ended", username=by, object_type="user", object_id=user_id,
-                     detail={"reason": reason})
+        if record:
+            audit.record(db, "session.ended", username=by, object_type="user", object_id=user_id,
+                         detail={"reason": reason})
 
 
 def session_generation(user: dict) -> int:

@@ -228,8 +228,9 @@ def _take_rescued(db, user_id: int):
 def sign_out():
     """End the session, and every copy of it."""
     if g.user:
-        accounts.end_sessions(get_db(), g.user["id"], reason="signed out", by=g.user["username"])
-        audit.record(get_db(), "sign_out", username=g.user["username"])
+        with write_transaction(get_db()):
+            accounts.end_sessions(get_db(), g.user["id"], by=g.user["username"], record=False)
+            audit.record(get_db(), "sign_out", username=g.user["username"])
     session.clear()
     flash("You have signed out.")
     return redirect(url_for("auth.sign_in"))
