@@ -1,14 +1,23 @@
-"""The append-only audit log: who did what to which record, and when.
+"""The append-only audit log: who did what to which record, and when, without the personal values.
 
-Triggers in the schema refuse UPDATE and DELETE on ``audit_log``; this module only ever inserts.
+An entry holds ids (the user's username, the child's or the interview's id), the action, and for a change
+the *names* of the fields changed, never their values: a child's name, date of birth or what someone typed
+into a search never enter the log, so rectification and erasure (UK GDPR articles 16 and 17) never meet a
+log that cannot be changed. Counts and a few operational words (a reason, a role) are kept.
+
+Each entry carries the hash of the entry before it (``prev_hash``) and its own (``hash``, SHA-256 over both),
+so an entry edited or removed behind the app's back breaks the chain: :func:`verify` names the first broken
+link (``rhi-desk audit verify``). Triggers refuse UPDATE, DELETE and INSERT OR REPLACE.
 """
 from __future__ import annotations
 
-import json
+from dataclasses import dataclass
 
 import sqlite_utils
 
 from rhi_desk.clock import now_iso
+from rhi_desk.db import write_transaction
+from rhi_desk.security.audit_chain import GENESIS, entry_hash, shape
 
 
 def record(
@@ -20,14 +29,47 @@ def record(
     object_id: str | int | None = None,
     detail: dict | str | None = None,
 ) -> None:
-    """Append one entry to the audit log (``action`` like ``child.view`` or ``sign_in.failed``)."""
-    if isinstance(detail, dict):
-        detail = json.dumps(detail, sort_keys=True, default=str)
-    db.execute(
-        "insert into audit_log (at, username, action, object_type, object_id, detail) "
-        "values (?, ?, ?, ?, ?, ?)",
-        [now_iso(), username, action, object_type, None if object_id is None else str(object_id), detail],
-    )
+    """Append one entry (``action`` like ``child.view`` or ``sign_in.failed``), chained to the one before."""
+    with write_transaction(db):
+        last = db.execute("select id, hash from audit_log order by id desc limit 1").fetchone()
+        row = {"id": (last[0] + 1) if last else 1, "at": now_iso(), "username": username, "action": action,
+               "object_type": object_type, "object_id": None if object_id is None else str(object_id),
+               "detail": shape(detail)}
+        prev = (last[1] or GENESIS) if last else GENESIS
+        db.execute(
+            "insert into audit_log (id, at, username, action, object_type, object_id, detail, prev_hash, hash) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [row["id"], row["at"], username, action, object_type, row["object_id"], row["detail"], prev,
+             entry_hash(prev, row)],
+        )
+
+
+@dataclass
+class Verified:
+    """What :func:`verify` found: how many entries it checked and the first broken link, if any."""
+
+    checked: int
+    head: str
+    broken_at: int | None = None
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_at is None
+
+
+def verify(db: sqlite_utils.Database) -> Verified:
+    """Walk the chain from the first entry; report the first entry whose link or hash does not hold."""
+    prev, checked = GENESIS, 0
+    for row in db.query("select * from audit_log order by id"):
+        if row["prev_hash"] != prev:
+            return Verified(checked, prev, row["id"],
+                            f"entry {row['id']} does not follow the entry before it: an entry before it was "
+                            f"removed, inserted or changed")
+        if row["hash"] != entry_hash(prev, row):
+            return Verified(checked, prev, row["id"], f"entry {row['id']} was changed after it was written")
+        prev, checked = row["hash"], checked + 1
+    return Verified(checked, prev)
 
 
 def entries(db: sqlite_utils.Database, *, object_type=None, object_id=None, limit: int = 200) -> list[dict]:

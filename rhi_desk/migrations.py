@@ -201,3 +201,42 @@ DELETE FROM form_rescue;
 ALTER TABLE form_rescue ADD COLUMN user_id INTEGER REFERENCES users (id)
 """,
     )
+
+
+@migrations(name="0004_audit_log_gdpr_chain")
+def m0004_audit_log_gdpr_chain(db):
+    # The audit log keeps ids, actions and the names of changed fields, never personal values, and each
+    # entry carries the hash of the one before. Existing entries are moved to that shape once (the only
+    # time entries are ever rewritten, with the no-update trigger lifted inside this transaction) and
+    # chained in id order, so the chain is verifiable from the first entry on. INSERT OR REPLACE, which
+    # deletes without firing the delete trigger, is refused from now on.
+    from rhi_desk.security import audit_chain
+
+    _script(
+        db,
+        """
+ALTER TABLE audit_log ADD COLUMN prev_hash TEXT;
+ALTER TABLE audit_log ADD COLUMN hash TEXT;
+DROP TRIGGER audit_log_no_update
+""",
+    )
+    prev = audit_chain.GENESIS
+    rows = db.execute("select id, at, username, action, object_type, object_id, detail from audit_log "
+                      "order by id").fetchall()
+    for pk, at, username, action, object_type, object_id, detail in rows:
+        row = {"id": pk, "at": at, "username": username, "action": action, "object_type": object_type,
+               "object_id": object_id, "detail": audit_chain.reshape_stored(detail)}
+        digest = audit_chain.entry_hash(prev, row)
+        db.execute("update audit_log set detail = ?, prev_hash = ?, hash = ? where id = ?",
+                   [row["detail"], prev, digest, pk])
+        prev = digest
+    _script(
+        db,
+        """
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_log_no_replace BEFORE INSERT ON audit_log
+WHEN EXISTS (SELECT 1 FROM audit_log WHERE id = NEW.id)
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END
+""",
+    )

@@ -94,9 +94,10 @@ def test_changed_row_updates_the_episode_and_is_audited(hub_db, tmp_path):
         "2017-05-02 15:30", "away")
     entry = audit.entries(hub_db, object_type="episode", object_id="E1")[0]
     assert entry["action"] == "episode.import_update" and entry["username"] == "mo"
-    changes = json.loads(entry["detail"])["changes"]
-    assert changes["end"] == ["2017-05-02 11:00", "2017-05-02 15:30"]
-    assert changes["episode_type"] == ["missing", "away"]
+    # The names of the fields changed, never their values (the audit log keeps no personal data).
+    detail = json.loads(entry["detail"])
+    assert {"end", "episode_type"} <= set(detail["fields"])
+    assert "2017-05-02 15:30" not in entry["detail"] and "away" not in entry["detail"]
     assert hub_db.execute("select from_type, to_type from episode_type_changes").fetchall() == [("missing", "away")]
     # E3 gained an RHI offer: a new RHI record, audited too.
     assert hub_db.execute("select offered_at from return_home_interviews where rhi_id = 'import-E3'").fetchone() == (
@@ -129,8 +130,9 @@ def test_date_of_birth_corrected_for_a_known_child_is_audited(hub_db, tmp_path):
     result = import_episodes(hub_db, write_register(tmp_path / "v2.csv", rows), by="mo")
     assert result.changed_children == 1
     assert hub_db.execute("select date_of_birth from children where child_id = 'C1'").fetchone() == ("2005-03-05",)
-    detail = json.loads(audit.entries(hub_db, object_type="child", object_id="C1")[0]["detail"])
-    assert detail["changes"]["date_of_birth"] == ["2005-03-04", "2005-03-05"]
+    entry = audit.entries(hub_db, object_type="child", object_id="C1")[0]
+    assert "date_of_birth" in json.loads(entry["detail"])["fields"]
+    assert "2005-03-0" not in entry["detail"]
 
 
 BAD_VALUES = [
