@@ -8,12 +8,27 @@ modules open their own with :func:`connect`. A connection is never shared across
 from __future__ import annotations
 
 import os
-import sqlite3
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
 import sqlite_utils
+
+from rhi_desk.security import files, keystore
+
+try:  # SQLCipher: the database, its WAL and its backups encrypted at rest (docs/security.md)
+    import sqlcipher3 as sqlite3
+
+    ENCRYPTED = True
+except ImportError:  # pragma: no cover - only where the wheel cannot be installed
+    import sqlite3
+
+    ENCRYPTED = False
+# The driver's errors, for code that catches them (``except db.IntegrityError``).
+DatabaseError = sqlite3.DatabaseError
+IntegrityError = sqlite3.IntegrityError
+OperationalError = sqlite3.OperationalError
+PLAIN_HEADER = b"SQLite format 3\x00"
 
 from rhi_desk import migrations as foundation_migrations
 from rhi_desk.intelligence import migrations as intelligence_migrations
@@ -36,6 +51,10 @@ MIGRATION_SETS = (
 BUSY_TIMEOUT_MS = 30_000
 
 
+class DatabaseKeyRefused(Exception):
+    """The file is encrypted with a key this user does not hold (copied from another account or computer)."""
+
+
 class DatabaseNotInitialised(Exception):
     """The database file has no install record yet (run ``rhi-desk init`` or the set-up page)."""
 
@@ -48,12 +67,32 @@ def default_db_path() -> Path:
 
 
 def connect(path: str | os.PathLike, migrate: bool = True) -> sqlite_utils.Database:
-    """Open the database at ``path`` with RHI Desk's settings, applying any pending migrations."""
+    """Open the database at ``path`` with RHI Desk's settings, applying any pending migrations.
+
+    The file is encrypted with this user's database key (``security.keystore``); a plain database from an
+    earlier release is converted once, after a backup copy. The file, its WAL and the folder made for it
+    are readable by this user alone.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.exists():
+        files.private_dir(path.parent)
+    existing = path.exists() and path.stat().st_size > 0
+    if ENCRYPTED and existing and _is_plain(path):
+        _encrypt_plain_database(path)
+    key = keystore.database_key(create=not existing or not ENCRYPTED)
+    if ENCRYPTED and key is None:
+        raise DatabaseKeyRefused(_refused(path))
+    files.private_file(path)
     conn = sqlite3.connect(
         str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=True
     )
+    if ENCRYPTED:
+        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        try:
+            conn.execute("select count(*) from sqlite_master").fetchone()
+        except sqlite3.DatabaseError:
+            conn.close()
+            raise DatabaseKeyRefused(_refused(path)) from None
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
@@ -62,6 +101,7 @@ def connect(path: str | os.PathLike, migrate: bool = True) -> sqlite_utils.Datab
     # not SQLite's, so a clock frozen in a test freezes what was "recorded when" too.
     conn.create_function("rhi_desk_now", 0, _now_text)
     db = sqlite_utils.Database(conn)
+    db.rhi_key = key
     if migrate:
         apply_migrations(db)
     return db
@@ -69,6 +109,70 @@ def connect(path: str | os.PathLike, migrate: bool = True) -> sqlite_utils.Datab
 
 def _now_text() -> str:
     return datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _refused(path: Path) -> str:
+    return (f"RHI Desk cannot open {path.name}: it is encrypted for another user account or another computer, "
+            f"and this account does not hold its key. Open it from the account that made it; to move an "
+            f"install to a new laptop, export it there with a passphrase.")
+
+
+def _is_plain(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(16) == PLAIN_HEADER
+
+
+def _encrypt_plain_database(path: Path) -> None:
+    """Convert an earlier release's plain database to an encrypted one, once, after a backup copy."""
+    import sqlite3 as plain
+
+    key = keystore.database_key(create=True)
+    backup = path.with_name(path.stem + ".before-encryption" + path.suffix)
+    source = plain.connect(str(path))
+    try:
+        source.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        files.private_file(backup)
+        target = plain.connect(str(backup))
+        with target:
+            source.backup(target)
+        target.close()
+        version = source.execute("PRAGMA user_version").fetchone()[0]
+    finally:
+        source.close()
+    encrypting = path.with_name(path.name + ".encrypting")
+    encrypting.unlink(missing_ok=True)
+    files.private_file(encrypting)
+    conn = sqlite3.connect(str(backup), isolation_level=None)
+    try:
+        conn.execute(f"ATTACH DATABASE ? AS encrypted KEY \"x'{key.hex()}'\"", [str(encrypting)])
+        conn.execute("SELECT sqlcipher_export('encrypted')")
+        conn.execute(f"PRAGMA encrypted.user_version = {int(version)}")
+        conn.execute("DETACH DATABASE encrypted")
+    finally:
+        conn.close()
+    for suffix in ("-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    os.replace(encrypting, path)
+    os.chmod(path, 0o600)
+
+
+def backup(db: sqlite_utils.Database, target: str | os.PathLike) -> Path:
+    """Copy the open database to ``target`` with SQLite's backup API: encrypted with the same key, 0600."""
+    target = Path(target)
+    files.private_file(target)
+    conn = sqlite3.connect(str(target))
+    try:
+        if ENCRYPTED:
+            conn.execute(f"PRAGMA key = \"x'{db.rhi_key.hex()}'\"")
+        db.conn.backup(conn)
+    finally:
+        conn.close()
+    return target
+
+
+def derived_key(db: sqlite_utils.Database, purpose: str) -> bytes:
+    """A key for one purpose (signing cookies, sealing private keys) derived from this user's database key."""
+    return keystore.derive(db.rhi_key, purpose)
 
 
 def apply_migrations(db: sqlite_utils.Database) -> None:

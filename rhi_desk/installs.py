@@ -1,6 +1,8 @@
 """This install: hub (the missing team) or field (a social worker's laptop or a provider)."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 import uuid
 
@@ -8,7 +10,7 @@ import sqlite_utils
 
 from rhi_desk import audit
 from rhi_desk.clock import now_iso
-from rhi_desk.db import install, write_transaction
+from rhi_desk.db import derived_key, install, write_transaction
 
 INSTALL_ROLES = {"hub": "Hub (the missing team)", "field": "Field (a social worker or an RHI provider)"}
 
@@ -38,14 +40,19 @@ def initialise(db: sqlite_utils.Database, role: str, la_name: str, name: str, *,
 
 
 def secret_key(db: sqlite_utils.Database) -> str:
-    """The install's session-signing key, made on first use and kept in the database."""
+    """The install's session-signing key, derived from this user's database key and the install's salt.
+
+    The database holds only a random salt (``app_secret``): on its own it signs nothing, so a copy of the
+    file cannot forge a session (docs/security.md).
+    """
     with write_transaction(db):
         rows = list(db.query("select secret_key from app_secret where id = 1"))
         if rows:
-            return rows[0]["secret_key"]
-        key = secrets.token_hex(32)
-        db.execute("insert into app_secret (id, secret_key) values (1, ?)", [key])
-        return key
+            salt = rows[0]["secret_key"]
+        else:
+            salt = secrets.token_hex(32)
+            db.execute("insert into app_secret (id, secret_key) values (1, ?)", [salt])
+    return hmac.new(derived_key(db, "session signing"), salt.encode(), hashlib.sha256).hexdigest()
 
 
 def holds_real_records(db: sqlite_utils.Database) -> bool:

@@ -240,3 +240,18 @@ WHEN EXISTS (SELECT 1 FROM audit_log WHERE id = NEW.id)
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END
 """,
     )
+
+
+@migrations(name="0005_private_keys_sealed")
+def m0005_private_keys_sealed(db):
+    # The install's private sync keys were stored in clear; from now on they are sealed with a key derived
+    # from this user's database key (rhi_desk.security.keystore), so the file alone never gives them away.
+    # A fresh database has no sync_keys table yet (the sync area's migrations come later): nothing to do.
+    from rhi_desk.security import keystore
+
+    if "sync_keys" not in db.table_names():
+        return
+    for pk, signing, box in db.execute("select id, signing_private, box_private from sync_keys").fetchall():
+        db.execute("update sync_keys set signing_private = ?, box_private = ? where id = ?",
+                   [signing if keystore.is_sealed(signing) else keystore.seal(db.rhi_key, "sync private keys", signing),
+                    box if keystore.is_sealed(box) else keystore.seal(db.rhi_key, "sync private keys", box), pk])

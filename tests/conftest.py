@@ -6,6 +6,7 @@ database (``:memory:`` would give every connection an empty database).
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,11 @@ from click.testing import CliRunner
 from rhi_desk import accounts, create_app, installs
 from rhi_desk.db import connect
 from rhi_desk.demo import fill as demo
+
+# The database key of this test run (docs/security.md): a key folder of its own, never the user's real one,
+# and never the desktop's credential store. Subprocesses (the wheel, the CLI) inherit it.
+os.environ.setdefault("RHI_DESK_KEY_DIR", tempfile.mkdtemp(prefix="rhi-desk-test-keys-"))
+os.environ.setdefault("RHI_DESK_KEYRING", "0")
 
 PASSWORD = "a-long-test-password"
 CHROMIUM = "/usr/bin/chromium"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from rhi_desk.db import connect, default_db_path, install
+from rhi_desk.db import DatabaseKeyRefused, connect, default_db_path, install
 
 
 def db_path() -> Path:
@@ -21,7 +21,10 @@ def open_db():
         raise click.ClickException(
             f"There is no RHI Desk database at {path}. Create one with: rhi-desk --db {path} init --role hub "
             f"--la NAME --name NAME")
-    db = connect(path)
+    try:
+        db = connect(path)
+    except DatabaseKeyRefused as exc:
+        raise click.ClickException(str(exc)) from None
     if install(db) is None:
         raise click.ClickException(f"The database at {path} is not initialised yet. Run: rhi-desk --db {path} init ...")
     return db

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import csv
 import os
-import sqlite3
 from contextlib import contextmanager
 from operator import itemgetter
 from pathlib import Path
@@ -38,7 +37,7 @@ import sqlite_utils
 
 from rhi_desk import audit
 from rhi_desk.clock import now_minute
-from rhi_desk.db import write_transaction
+from rhi_desk.db import IntegrityError, write_transaction
 from rhi_desk.register.import_format import (
     _ID,
     COLUMNS,
@@ -151,7 +150,7 @@ def import_episodes(db: sqlite_utils.Database, path: str | os.PathLike, *, by: s
                                  "unchanged_episodes": result.unchanged_episodes,
                                  "new_children": result.new_children,
                                  "changed_children": result.changed_children})
-    except (sqlite3.IntegrityError, _Duplicate) as exc:
+    except (IntegrityError, _Duplicate) as exc:
         # An episode id used twice in the file: find every such row (rare, so only looked for now).
         errors = _find_duplicates(db, path, plan.mapping if plan else mapping, sheet)
         if not errors:

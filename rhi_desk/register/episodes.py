@@ -1,7 +1,6 @@
 """Missing and found notifications (episodes), their 72-hour clock, the child's timeline, and which episodes an RHI covers."""
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -9,7 +8,7 @@ import sqlite_utils
 
 from rhi_desk import audit
 from rhi_desk.clock import now, now_iso
-from rhi_desk.db import write_transaction
+from rhi_desk.db import IntegrityError, write_transaction
 from rhi_desk.register import counting, rhi_tracking
 from rhi_desk.register.children import require_child
 from rhi_desk.register.rules import (
@@ -302,7 +301,7 @@ def cover_episodes(db: sqlite_utils.Database, rhi_id: str, episode_pks: list[int
                 with write_transaction(db):
                     db.execute("delete from rhi_episodes where rhi = ?", [row["id"]])
                     db.execute("delete from return_home_interviews where id = ?", [row["id"]])
-            except sqlite3.IntegrityError:
+            except IntegrityError:
                 continue  # something else already refers to it: keep it rather than lose a link
             audit.record(db, "rhi.merged", username=by, object_type="rhi", object_id=row["rhi_id"],
                          detail={"into": rhi_id})

@@ -199,7 +199,9 @@ def _csv(header: list[str], rows: list[dict]) -> str:
 
 def _write(out, header: list[str], rows: list[dict]) -> None:
     try:
-        with open(out, "w", newline="", encoding="utf-8") as f:
+        # The export names children: readable by this user alone (0600).
+        with os.fdopen(os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", newline="",
+                       encoding="utf-8") as f:
             f.write(_csv(header, rows))
     except OSError as exc:
         raise ExportError(f"The file {out} could not be written ({exc.strerror}). Check the folder exists and "

@@ -10,7 +10,8 @@ GENESIS = "0" * 64
 # Detail values kept as they are: operational words and ids, never a person's data. Numbers (counts) are
 # kept too; anything else keeps only its name, under "fields".
 KEPT_WORDS = {"reason", "role", "page", "rhi", "into", "episode", "interviewer_type", "assigned_install",
-              "kind", "status", "outcome", "revision", "direction", "install", "sequence", "metric", "format"}
+              "kind", "status", "outcome", "revision", "direction", "install", "sequence", "metric", "format",
+              "fingerprint"}
 KEPT_LISTS = {"episodes"}
 KEPT_PERIODS = {"from", "to", "year", "month"}
 MONTH_OR_DAY = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")

@@ -12,6 +12,7 @@ import sqlite_utils
 from rhi_desk import audit
 from rhi_desk.clock import now
 from rhi_desk.db import write_transaction
+from rhi_desk.security.files import write_private
 from rhi_desk.sync.fileformat import EXTENSION, SyncError, SyncRefused
 from rhi_desk.sync.receive import receive_path
 
@@ -59,11 +60,17 @@ def scan_inbox(db: sqlite_utils.Database, folder: str | os.PathLike | None = Non
     if not str(folder) or not folder.is_dir():
         raise SyncError("No inbox folder is set, or it cannot be found. Choose one on the Send and receive page.")
     results = []
+    # The inbox is a shared folder anyone with access can drop things in: every problem is one file's
+    # problem (never the whole inbox's), links are never followed, and sizes are checked before reading.
     for path in sorted(folder.glob(f"*{EXTENSION}")):
+        if path.is_symlink():
+            results.append(InboxResult(path.name, False, "Not imported: it is a link to another file, and the "
+                                                         "inbox only takes files themselves. Remove it."))
+            continue
         if not path.is_file():
             continue
         try:
-            age = time.time() - path.stat().st_mtime
+            age = time.time() - path.lstat().st_mtime
         except OSError:
             continue
         if age < settle_seconds:
@@ -79,13 +86,28 @@ def scan_inbox(db: sqlite_utils.Database, folder: str | os.PathLike | None = Non
         except SyncError as exc:
             results.append(InboxResult(path.name, False, str(exc)))
             continue
-        target = folder / dest
-        target.mkdir(exist_ok=True)
-        final = target / path.name
-        if final.exists():
-            final = target / f"{path.stem}-{now().strftime('%Y%m%d%H%M%S')}{path.suffix}"
-        shutil.move(str(path), str(final))
-        if not ok:
-            (target / (final.name + ".reason.txt")).write_text(message + "\n", encoding="utf-8")
+        try:
+            _move_aside(folder, dest, path, None if ok else message)
+        except SyncError as exc:
+            results.append(InboxResult(path.name, ok, f"{message} {exc}"))
+            continue
         results.append(InboxResult(path.name, ok, message))
     return results
+
+
+def _move_aside(folder: Path, dest: str, path: Path, reason: str | None) -> None:
+    """Move ``path`` into ``folder/dest`` (made 0700), refusing a ``dest`` that is a link or not a folder."""
+    target = folder / dest
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise SyncError(f"It was left in the inbox: {dest} in the inbox folder is not a plain folder "
+                        f"(a file or a link has that name). Remove it and RHI Desk will make the folder.")
+    try:
+        target.mkdir(mode=0o700, exist_ok=True)
+        final = target / path.name
+        if final.exists() or final.is_symlink():
+            final = target / f"{path.stem}-{now().strftime('%Y%m%d%H%M%S')}{path.suffix}"
+        shutil.move(str(path), str(final))
+        if reason:
+            write_private(target / (final.name + ".reason.txt"), (reason + "\n").encode("utf-8"))
+    except OSError as exc:
+        raise SyncError(f"It could not be moved to {dest} ({exc.strerror or exc}); it stays in the inbox.") from None

@@ -20,6 +20,7 @@ from nacl.signing import SigningKey, VerifyKey
 from rhi_desk import audit
 from rhi_desk.clock import now_iso
 from rhi_desk.db import install, write_transaction
+from rhi_desk.security import keystore
 
 IDENTITY_FORMAT = "rhi-desk-identity"
 IDENTITY_VERSION = 1
@@ -45,18 +46,35 @@ def make_keys(db: sqlite_utils.Database) -> dict:
             "box_public": box.public_key.encode(HexEncoder).decode(),
             "created_at": now_iso(),
         }
+        # The private halves are sealed with a key derived from this user's database key: never in the
+        # file in clear (docs/security.md).
+        stored = {**row, "signing_private": seal_private(db, row["signing_private"]),
+                  "box_private": seal_private(db, row["box_private"])}
         db.execute("insert into sync_keys (id, signing_private, signing_public, box_private, box_public, "
                    "created_at) values (:id, :signing_private, :signing_public, :box_private, :box_public, "
-                   ":created_at)", row)
+                   ":created_at)", stored)
         audit.record(db, "sync.keys_made", detail={"fingerprint": fingerprint(row["signing_public"],
                                                                                 row["box_public"])})
         return row
 
 
+PRIVATE_KEYS = "sync private keys"
+
+
+def seal_private(db: sqlite_utils.Database, hex_key: str) -> str:
+    """A private key as stored: sealed with a key derived from this user's database key."""
+    return keystore.seal(db.rhi_key, PRIVATE_KEYS, hex_key)
+
+
 def _keys(db: sqlite_utils.Database) -> dict:
     rows = list(db.query("select * from sync_keys where id = 1"))
     # A database initialised before sync existed gets its keys on first use.
-    return rows[0] if rows else make_keys(db)
+    if not rows:
+        return make_keys(db)
+    row = dict(rows[0])
+    for name in ("signing_private", "box_private"):
+        row[name] = keystore.unseal(db.rhi_key, PRIVATE_KEYS, row[name])
+    return row
 
 
 def signing_key(db: sqlite_utils.Database) -> SigningKey:

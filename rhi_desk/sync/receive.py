@@ -103,10 +103,27 @@ def receive_path(db: sqlite_utils.Database, path: str | os.PathLike, *, by: str 
     """Import the file at ``path`` (see :func:`receive`)."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise SyncRefused("too_large", f"{path.name} is {size // (1024 * 1024)} MB: a sync file is never more "
+                                           f"than {MAX_FILE_BYTES // (1024 * 1024)} MB, so it was not read.")
+        # Read in pieces, stopping at the cap: a file still growing (or a device) cannot fill the memory.
+        chunks, total = [], 0
+        with open(path, "rb") as handle:
+            while chunk := handle.read(1024 * 1024):
+                total += len(chunk)
+                if total > MAX_FILE_BYTES:
+                    raise SyncRefused("too_large", f"{path.name} is more than {MAX_FILE_BYTES // (1024 * 1024)} "
+                                                   f"MB: a sync file never is, so it was not read.")
+                chunks.append(chunk)
+        data = b"".join(chunks)
     except OSError as exc:
         raise SyncError(f"The file {path} could not be read ({exc.strerror or exc}).") from None
     return receive(db, data, file_name=path.name, by=by)
+
+
+# A return of 10,000 interviews is a few MB; nothing a person sends comes near this.
+MAX_FILE_BYTES = 512 * 1024 * 1024
 
 
 def _apply_return(db, payload: dict, sender: dict, sequence: int, by) -> dict:

@@ -38,7 +38,8 @@ def slug(name: str) -> str:
 def write_atomically(folder: str | os.PathLike, name: str, data: bytes) -> Path:
     """Write ``data`` to ``folder/name`` so a half-written file never appears under its final name."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    if not folder.exists():
+        folder.mkdir(parents=True, mode=0o700)  # a folder RHI Desk makes is this user's alone
     final = folder / name
     if final.exists():
         raise SyncError(f"There is already a file called {name} in {folder}. Move it away first.")

@@ -8,6 +8,7 @@ the page refreshes itself). Uploaded files live in this process's private tempor
 """
 from __future__ import annotations
 
+import os
 import secrets
 import threading
 import time
@@ -39,6 +40,7 @@ from rhi_desk.register import data_quality as quality
 from rhi_desk.register import episode_import, import_mapping
 from rhi_desk.register.import_sources import EXCEL_SUFFIXES, TableError, is_excel, open_table
 from rhi_desk.reports import ssda903
+from rhi_desk.security.files import private_dir
 from rhi_desk.web import activity, uploads
 from rhi_desk.web.auth import roles_required
 
@@ -83,7 +85,7 @@ def hub_only():
 def upload_folder() -> Path:
     """A private folder for uploads waiting to be imported (deleted after import)."""
     folder = Path(current_app.config.get("RECORDS_UPLOAD_FOLDER") or uploads.process_folder())
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private_dir(folder)
     return folder
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from rhi_desk import audit
-from rhi_desk.db import connect
+from rhi_desk.db import DatabaseError, connect
 from rhi_desk.register import children
 
 FIXTURE = Path(__file__).parent / "fixtures" / "rhi-desk-0.1.0-demo.db"
@@ -66,7 +66,7 @@ def test_a_chain_broken_by_hand_is_reported_at_its_first_broken_link(hub_db, db_
 
 def test_insert_or_replace_cannot_overwrite_an_entry(hub_db):
     before = hub_db.execute("select * from audit_log where id = 1").fetchone()
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+    with pytest.raises(DatabaseError, match="append-only"):
         hub_db.execute("insert or replace into audit_log (id, at, action) values (1, 'x', 'forged')")
     assert hub_db.execute("select * from audit_log where id = 1").fetchone() == before
     assert audit.verify(hub_db).ok

@@ -1,8 +1,6 @@
 """The application factory, migrations, first-run set-up and the layout of the installed package."""
-import sqlite3
-
 from rhi_desk import create_app
-from rhi_desk.db import connect
+from rhi_desk.db import DatabaseError, connect
 from rhi_desk.migrations import migrations
 from rhi_desk.web import resource_dir
 
@@ -36,7 +34,7 @@ def test_audit_log_cannot_be_changed_or_emptied(hub_db):
     for statement in ("update audit_log set action = 'y'", "delete from audit_log"):
         try:
             hub_db.execute(statement)
-        except sqlite3.DatabaseError as exc:
+        except DatabaseError as exc:
             assert "append-only" in str(exc)
         else:
             raise AssertionError(f"{statement} was allowed")

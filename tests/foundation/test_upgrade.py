@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rhi_desk import create_app
 from rhi_desk.db import MIGRATION_SETS, connect
+from rhi_desk.security import keystore
 
 FIXTURE = Path(__file__).parent / "fixtures" / "rhi-desk-0.1.0-demo.db"
 SHIPPED_MIGRATIONS = [
@@ -16,9 +17,10 @@ SHIPPED_MIGRATIONS = [
 ]
 
 
-def _snapshot(path: Path) -> dict[str, list[tuple]]:
-    """Every row of every table of the 0.1.0 schema, read with plain sqlite3."""
-    conn = sqlite3.connect(path)
+def _snapshot(path: Path, plain: bool = True) -> dict[str, list[tuple]]:
+    """Every row of every table of the 0.1.0 schema, read with plain sqlite3 (the 0.1.0 file) or, once
+    converted and encrypted, through the one way in."""
+    conn = sqlite3.connect(path) if plain else connect(path, migrate=False).conn
     try:
         tables = [r[0] for r in conn.execute(
             "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' "
@@ -43,12 +45,22 @@ def test_a_release_0_1_0_database_upgrades_with_every_record_kept(tmp_path):
     assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
     db.conn.close()
 
-    after = _snapshot(old)
+    # Converted once to an encrypted file, after a backup copy of the plain one (this user's alone).
+    assert old.read_bytes()[:16] != b"SQLite format 3\x00"
+    saved = old.with_name("hub.before-encryption.db")
+    assert saved.read_bytes()[:16] == b"SQLite format 3\x00" and oct(saved.stat().st_mode & 0o777) == "0o600"
+    assert _snapshot(saved) == before
+    after = _snapshot(old, plain=False)
     # The audit log is the one table whose old values change: its details move to the shape that keeps
     # no personal values (migration 0004). Every entry is still there, with its time, user and action.
     old_audit, new_audit = before.pop("audit_log"), after["audit_log"]
     assert len(new_audit) == len(old_audit)
     assert sorted((r[:5] for r in new_audit), key=repr) == sorted((r[:5] for r in old_audit), key=repr)
+    # The private sync keys are sealed (migration 0005) and open to the same keys.
+    key = connect(old, migrate=False).rhi_key
+    after["sync_keys"] = [(r[0], keystore.unseal(key, "sync private keys", r[1]), r[2],
+                           keystore.unseal(key, "sync private keys", r[3]), *r[4:]) for r in after["sync_keys"]]
+    assert all(keystore.is_sealed(v) for r in _snapshot(old, plain=False)["sync_keys"] for v in (r[1], r[3]))
     for table, rows in before.items():
         # Later migrations may add columns; every row and every old value is still there.
         assert len(after[table]) == len(rows), table

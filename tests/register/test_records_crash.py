@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -67,9 +66,9 @@ def test_an_import_killed_while_writing_changes_nothing(tmp_path, kill_after_wal
     importing.wait(30)
     assert importing.returncode == -signal.SIGKILL, "the import finished before it could be killed"
 
-    check = sqlite3.connect(db_path)
+    check = connect(db_path, migrate=False)
     assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-    check.close()
+    check.conn.close()
     db = connect(db_path)
     assert table_counts(db) == before, "a killed import must leave nothing behind"
     db.conn.close()

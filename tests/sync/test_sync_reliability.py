@@ -4,16 +4,14 @@ from __future__ import annotations
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
-from contextlib import closing
 
 import pytest
 from sync_support import Pair, forge, insert_episode
 
-from rhi_desk.db import connect
+from rhi_desk.db import backup, connect
 from rhi_desk.sync import receive
 
 RECORDS = 1500
@@ -52,8 +50,11 @@ def template(tmp_path_factory):
 
 def _copy_db(source, target) -> None:
     """A whole copy of a database, including what is still in its WAL (copying the file alone can miss it)."""
-    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
-        src.backup(dst)
+    src = connect(source, migrate=False)
+    try:
+        backup(src, target)  # SQLite's backup API, the copy encrypted with the same key
+    finally:
+        src.conn.close()
 
 
 def _cli(db_path, *args) -> list[str]:
