@@ -14,6 +14,7 @@ KEPT_WORDS = {"reason", "role", "page", "rhi", "into", "episode", "interviewer_t
               "fingerprint"}
 KEPT_LISTS = {"episodes"}
 KEPT_PERIODS = {"from", "to", "year", "month"}
+KEPT_SETTINGS = {"mapping"}  # an import's column mapping: the council's column names, no one's data
 MONTH_OR_DAY = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 
 
@@ -38,6 +39,8 @@ def shape(detail: dict | str | None) -> str | None:
         elif key in KEPT_LISTS and isinstance(value, (list, tuple)) and all(isinstance(v, (str, int)) for v in value):
             kept[key] = list(value)
         elif key in KEPT_PERIODS and isinstance(value, str) and MONTH_OR_DAY.match(value):
+            kept[key] = value
+        elif key in KEPT_SETTINGS and isinstance(value, dict):
             kept[key] = value
         else:
             fields.add(key)
