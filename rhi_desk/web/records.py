@@ -8,7 +8,6 @@ the page refreshes itself). Uploaded files live in this process's private tempor
 """
 from __future__ import annotations
 
-import os
 import secrets
 import threading
 import time
