@@ -9,7 +9,7 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
-  chromium xvfb xauth iproute2 fonts-dejavu-core python3-venv \
+  chromium xvfb xauth iproute2 fonts-dejavu-core python3-venv poppler-utils \
   libegl1 libgl1 libnss3 libasound2 libxkbfile1 libxcomposite1 libxdamage1 libxrandr2 libxtst6 \
   libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 \
   libxcb-xinerama0 libxcb-xkb1 libxcb-shape0 libxcb-randr0 libreoffice-calc-nogui >/dev/null

@@ -31,6 +31,7 @@ OperationalError = sqlite3.OperationalError
 PLAIN_HEADER = b"SQLite format 3\x00"
 
 from rhi_desk import migrations as foundation_migrations
+from rhi_desk.actions import migrations as actions_migrations
 from rhi_desk.intelligence import migrations as intelligence_migrations
 from rhi_desk.interviews import migrations as interviews_migrations
 from rhi_desk.register import migrations as register_migrations
@@ -38,13 +39,14 @@ from rhi_desk.reports import migrations as reports_migrations
 from rhi_desk.sync import migrations as sync_migrations
 
 # Applied in this order, which is the order of their numbers (0001-0009 foundation, 0010-0019 register,
-# 0020-0029 reports, 0030-0039 interviews, 0040-0049 sync). A new area adds its set here.
+# 0020-0029 reports, 0030-0039 interviews, 0040-0049 sync, 0050-0059 actions). A new area adds its set here.
 MIGRATION_SETS = (
     foundation_migrations.migrations,
     register_migrations.migrations,
     reports_migrations.migrations,
     interviews_migrations.migrations,
     sync_migrations.migrations,
+    actions_migrations.migrations,  # 0050-0059
     intelligence_migrations.migrations,  # 0060-0069
 )
 

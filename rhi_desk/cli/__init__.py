@@ -17,6 +17,7 @@ from flask.cli import FlaskGroup, routes_command, shell_command
 
 from rhi_desk import __version__, accounts, create_app, installs
 from rhi_desk.cli import audit as audit_commands
+from rhi_desk.cli import actions as actions_commands
 from rhi_desk.cli import intelligence as intelligence_commands
 from rhi_desk.cli import register as register_commands
 from rhi_desk.cli import reports as reports_commands
@@ -174,7 +175,8 @@ def demo_group(ctx):
     click.echo(f"Start it with: rhi-desk --db {path} serve")
 
 
-for _area in (register_commands, reports_commands, sync_commands, intelligence_commands, audit_commands):
+for _area in (register_commands, reports_commands, sync_commands, intelligence_commands, audit_commands,
+              actions_commands):
     _area.add_to(cli)
 
 

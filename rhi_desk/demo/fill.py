@@ -5,6 +5,7 @@ import sqlite_utils
 
 from rhi_desk import accounts, installs
 from rhi_desk.db import install
+from rhi_desk.demo.actions import fill_actions
 from rhi_desk.demo.interviews import fill_interviews
 from rhi_desk.demo.register import fill_register
 from rhi_desk.demo.reports import fill_history
@@ -45,6 +46,6 @@ def fill(db: sqlite_utils.Database) -> str:
                                  organisation=organisation, by="demo")
     parts = [f"{len(DEMO_USERS)} users"]
     # Each area adds its own records, in this order (interviews need the register's RHIs).
-    for filler in (fill_register, fill_interviews, fill_sync, fill_history):
+    for filler in (fill_register, fill_interviews, fill_sync, fill_history, fill_actions):
         parts.append(filler(db))
     return ", ".join(p for p in parts if p)

@@ -145,6 +145,34 @@ INSERT INTO child_history (id, date_of_birth, recorded_from) SELECT id, date_of_
         triggers += _history_triggers(table)
     for statement in triggers:
         db.execute(statement)
+@migrations(name="0018_police_fields")
+def m0018_police_fields(db):
+    # Police data as police use it: the police reference (or CAD number) stays in police_reference; the
+    # crime reference and the COMPACT record have their own fields; where the child was missing from and
+    # where found are structured (place or postcode, and the type of place) beside the free text.
+    for column in ("crime_reference", "compact_reference", "missing_from_place", "missing_from_postcode",
+                   "missing_from_type", "found_place", "found_postcode", "found_type"):
+        db.execute(f"ALTER TABLE episodes ADD COLUMN {column} TEXT")
+
+
+@migrations(name="0019_police_risk_gradings")
+def m0019_police_risk_gradings(db):
+    # Every grading and regrading of the police risk, as the police gave it (College of Policing levels:
+    # very low, low, medium, high). episodes.police_risk holds the latest; its 'no_apparent' is the
+    # level the College of Policing now calls 'very low'.
+    _script(db, """
+CREATE TABLE police_risk_gradings (
+    id INTEGER PRIMARY KEY,
+    episode INTEGER NOT NULL REFERENCES episodes (id),
+    grade TEXT NOT NULL CHECK (grade IN ('very_low', 'low', 'medium', 'high')),
+    graded_at TEXT NOT NULL,
+    graded_by TEXT,
+    reason TEXT,
+    recorded_by TEXT,
+    recorded_at TEXT NOT NULL
+);
+CREATE INDEX police_risk_gradings_episode ON police_risk_gradings (episode, graded_at)
+""")
 
 
 @migrations(name="0070_import_mappings")

@@ -13,7 +13,8 @@ PLACEMENTS = {
     "out_of_borough": "Out of borough",
 }
 SEXES = {"female": "Female", "male": "Male", "other": "Other", "unknown": "Not known"}
-POLICE_RISKS = {"no_apparent": "No apparent risk", "low": "Low", "medium": "Medium", "high": "High"}
+# The College of Policing levels; "no_apparent" is the lowest, which the College now calls "very low".
+POLICE_RISKS = {"no_apparent": "Very low (no apparent risk)", "low": "Low", "medium": "Medium", "high": "High"}
 OLA_DUTY = "Another council's duty (OLA)"
 RETURN_WINDOW = timedelta(hours=72)
 REPEAT_WINDOW = timedelta(days=30)

@@ -75,12 +75,12 @@ def init_app(app: Flask) -> None:
     filters.init_app(app)
     app.before_request(auth.require_sign_in)
     app.context_processor(_template_globals)
-    from rhi_desk.web import (about, admin, corrections, home, imports, intelligence, interviews, records, register,
-                              reports, sync)
+    from rhi_desk.web import (about, actions, admin, corrections, home, imports, intelligence, interviews, meetings,
+                              police, providers, records, register, reports, sync)
 
     # One blueprint per area, each with its templates in templates/<area>/.
     for area in (auth, home, admin, register, records, imports, reports, interviews, sync, intelligence, about,
-                 corrections):
+                 corrections, actions, meetings, police, providers):
         app.register_blueprint(area.bp)
 
     assets = resource_dir("static") / "vendor" / f"govuk-frontend-{GOVUK_FRONTEND}" / "assets"
