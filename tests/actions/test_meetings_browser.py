@@ -31,7 +31,8 @@ def test_the_weekly_meeting_list_actions_and_next_week(live_server, hub_db, page
             offer(hub_db, f"E-REP1-{n}", (start - timedelta(days=days - 1)).strftime("%Y-%m-%d 10:00"))
 
         browser_sign_in(page, live_server, "missing_team")
-        page.click("a:has-text('Meetings')")
+        page.click(".govuk-service-navigation a:has-text('Reports')")
+        page.click("#meetings-link")
         page.click("a:has-text(\"This week's high-risk list\")")
         assert "Remi Cole" in page.inner_text("#repeat-missing")
         assert "Hold a strategy meeting or discussion" in page.inner_text("#due-then")
