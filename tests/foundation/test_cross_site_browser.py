@@ -55,7 +55,7 @@ def test_a_cross_site_auto_submitting_form_never_acts(page, live_server, db_path
         assert "Save my answers" not in body and "mallory" not in body.lower()
         # 2. Signed out by the lock: the foreign form arrives again, then the admin signs in.
         page.goto(live_server + "/admin/users")
-        page.click("button:has-text('Lock screen')")
+        page.click("#lock-form button")
         page.wait_for_load_state()
         assert "/sign-in" in page.url
         page.goto(attacker)
@@ -82,7 +82,7 @@ def test_the_own_form_rescue_still_works_in_the_browser(page, live_server, db_pa
     # The screen is locked from another tab while this form is open; then the form is sent.
     other = page.context.new_page()
     other.goto(live_server + "/admin/users")
-    other.click("button:has-text('Lock screen')")
+    other.click("#lock-form button")
     other.wait_for_load_state()
     other.close()
     page.click("button:has-text('Add user')")

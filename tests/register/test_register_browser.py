@@ -24,7 +24,7 @@ def _type_date_time(page, prefix: str, moment: datetime) -> None:
 
 @pytest.mark.browser
 def test_missing_and_found_by_keyboard(live_server, hub_db, page):
-    children.create_child(hub_db, "C1", name="Amy Smith", date_of_birth="2008-05-01", sex="female",
+    children.create_child(hub_db, "C1", name="Amy Smith", date_of_birth="2012-05-01", sex="female",
                           looked_after=True, placement="in_borough", social_worker="Sam Worker")
     last_seen = (datetime.now() - timedelta(hours=30)).replace(second=0, microsecond=0)
     found = (datetime.now() - timedelta(hours=2)).replace(second=0, microsecond=0)
