@@ -18,7 +18,7 @@ from rhi_desk.clock import now
 from rhi_desk.db import get_db
 from rhi_desk.register.children import get_child
 from rhi_desk.register.rules import RegisterError
-from rhi_desk.web.auth import roles_required
+from rhi_desk.web.auth import refuse_off_hub, roles_required
 from rhi_desk.web.register import GovDateField, TimeField, _moment, _show_error
 
 bp = Blueprint("actions", __name__)
@@ -27,11 +27,7 @@ CHANGE_ROLES = ("missing_team",)
 READ_ROLES = ("missing_team", "manager")
 
 
-@bp.before_request
-def hub_only():
-    """The actions live with the register, on the hub."""
-    if g.get("install") and g.install["role"] != "hub":
-        abort(404)
+bp.before_request(refuse_off_hub)  # the hub's own pages
 
 
 @bp.app_context_processor

@@ -274,3 +274,10 @@ def setup():
             flash("Administrator created. Sign in to continue.")
             return redirect(url_for("auth.sign_in"))
     return render_template("auth/setup.html", form=form, current=current, error=error)
+
+
+def refuse_off_hub():
+    """A before_request for the hub's own pages (the register, its imports, actions, meetings, providers,
+    police data): a field install holds no register, so there they are "Page not found"."""
+    if g.get("install") is not None and g.install["role"] != "hub":
+        abort(404)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, MultipleFileField
+from flask_wtf.file import MultipleFileField
 from govuk_frontend_wtf.wtforms_widgets import (
     GovFileInput,
     GovRadioInput,
@@ -26,7 +26,7 @@ from wtforms import RadioField, SelectField, StringField, SubmitField
 from rhi_desk.db import get_db
 from rhi_desk.register import import_mapping as m
 from rhi_desk.register import import_sources
-from rhi_desk.web.auth import roles_required
+from rhi_desk.web.auth import refuse_off_hub, roles_required
 from rhi_desk.web.records import (
     IMPORT_ROLES,
     _pending,
@@ -43,11 +43,7 @@ FIELD_CHOICES = [(NOT_IMPORTED, "Not imported")] + [(f, m.LABELS[f]) for f in m.
 ORDER_CHOICES = [(k, "Day first: " + v if k == "dmy" else "Month first: " + v) for k, v in m.DATE_ORDERS.items()]
 
 
-@bp.before_request
-def hub_only():
-    """The register lives on the hub; a field install has no such pages."""
-    if g.get("install") is not None and g.install["role"] != "hub":
-        abort(404)
+bp.before_request(refuse_off_hub)  # the hub's own pages
 
 
 def _mapping_from_post(header: list[str], words: dict[str, list[str]], sheet: str | None) -> m.Mapping:

@@ -23,7 +23,7 @@ from rhi_desk.clock import now
 from rhi_desk.db import get_db
 from rhi_desk.register.rules import RegisterError
 from rhi_desk.reports import high_risk, kpi
-from rhi_desk.web.auth import roles_required
+from rhi_desk.web.auth import refuse_off_hub, roles_required
 from rhi_desk.web.register import GovDateField, _show_error
 
 bp = Blueprint("meetings", __name__)
@@ -32,11 +32,7 @@ CHANGE_ROLES = ("missing_team",)
 READ_ROLES = ("missing_team", "manager")
 
 
-@bp.before_request
-def hub_only():
-    """The meetings are held at the hub."""
-    if g.get("install") and g.install["role"] != "hub":
-        abort(404)
+bp.before_request(refuse_off_hub)  # the hub's own pages
 
 
 def _can_change() -> bool:

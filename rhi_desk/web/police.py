@@ -12,7 +12,7 @@ from rhi_desk.db import get_db
 from rhi_desk.register import police
 from rhi_desk.register.episodes import get_episode
 from rhi_desk.register.rules import RegisterError
-from rhi_desk.web.auth import roles_required
+from rhi_desk.web.auth import refuse_off_hub, roles_required
 from rhi_desk.web.register import GovDateField, TimeField, _moment, _show_error
 
 bp = Blueprint("police", __name__)
@@ -20,11 +20,7 @@ CHANGE_ROLES = ("missing_team",)
 _TYPES = [("", "Not recorded")] + list(police.PLACE_TYPES.items())
 
 
-@bp.before_request
-def hub_only():
-    """Episodes live on the hub."""
-    if g.get("install") and g.install["role"] != "hub":
-        abort(404)
+bp.before_request(refuse_off_hub)  # the hub's own pages
 
 
 @bp.app_context_processor

@@ -17,7 +17,7 @@ from rhi_desk.actions import providers as domain
 from rhi_desk.db import get_db
 from rhi_desk.register.rules import RegisterError
 from rhi_desk.reports import kpi
-from rhi_desk.web.auth import roles_required
+from rhi_desk.web.auth import refuse_off_hub, roles_required
 from rhi_desk.web.register import _show_error
 
 bp = Blueprint("providers", __name__)
@@ -25,11 +25,7 @@ CHANGE_ROLES = ("missing_team",)
 READ_ROLES = ("missing_team", "manager")
 
 
-@bp.before_request
-def hub_only():
-    """The commissioner's figures are at the hub."""
-    if g.get("install") and g.install["role"] != "hub":
-        abort(404)
+bp.before_request(refuse_off_hub)  # the hub's own pages
 
 
 @bp.app_template_filter("pounds")

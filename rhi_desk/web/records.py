@@ -41,7 +41,7 @@ from rhi_desk.register.import_sources import EXCEL_SUFFIXES, TableError, is_exce
 from rhi_desk.reports import ssda903
 from rhi_desk.security.files import private_dir
 from rhi_desk.web import activity, uploads
-from rhi_desk.web.auth import roles_required
+from rhi_desk.web.auth import refuse_off_hub, roles_required
 
 bp = Blueprint("records", __name__)
 
@@ -74,11 +74,7 @@ class DownloadForm(FlaskForm):
     submit = SubmitField("Download list 8 items (CSV)", widget=GovSubmitInput())
 
 
-@bp.before_request
-def hub_only():
-    """The register lives on the hub; a field install has no such pages."""
-    if g.get("install") is not None and g.install["role"] != "hub":
-        abort(404)
+bp.before_request(refuse_off_hub)  # the hub's own pages
 
 
 def upload_folder() -> Path:

@@ -50,7 +50,7 @@ from rhi_desk.register.rhi_tracking import RHIError
 from rhi_desk.register.rules import RegisterError
 from rhi_desk.sync import assignees
 from rhi_desk.sync.fileformat import SyncError
-from rhi_desk.web.auth import roles_required
+from rhi_desk.web.auth import refuse_off_hub, roles_required
 
 bp = Blueprint("register", __name__)
 
@@ -121,11 +121,7 @@ def _show_error(form, exc: Exception, fields: dict[str, str], default: str) -> N
     getattr(form, name).errors = list(getattr(form, name).errors) + [str(exc)]
 
 
-@bp.before_request
-def hub_only():
-    """The register lives on the hub; a field install (a laptop or a provider) has none."""
-    if g.get("install") and g.install["role"] != "hub":
-        abort(404)
+bp.before_request(refuse_off_hub)  # the hub's own pages
 
 
 def _can_change() -> bool:
