@@ -19,10 +19,11 @@ def can_see(user: dict, rhi: dict, install: dict | None) -> bool:
     role = user["role"]
     if role in ("admin", "missing_team", "manager"):
         return True
-    mine = {(user["username"] or "").lower(), (user.get("display_name") or "").lower()}
-    if role == "provider" and user.get("organisation"):
-        mine.add(user["organisation"].lower())
-    return (rhi.get("assigned_to") or "").lower() in mine - {""}
+    # By id, resolved when the interview was assigned (migration 0006), never by a display name now.
+    if rhi.get("assigned_user") is not None and rhi["assigned_user"] == user.get("id"):
+        return True
+    org = (user.get("organisation") or "").lower()
+    return role == "provider" and bool(org) and (rhi.get("assigned_org") or "").lower() == org
 
 
 def can_change(user: dict, rhi: dict, install: dict | None) -> bool:
@@ -41,16 +42,14 @@ def my_interviews(db: sqlite_utils.Database, user: dict, install: dict | None) -
     where, params = [], []
     hub = install is not None and install["role"] == "hub"
     if hub and user["role"] in ("practitioner", "provider"):
-        names = [user["username"], user.get("display_name") or user["username"]]
-        if user["role"] == "provider" and user.get("organisation"):
-            names.append(user["organisation"])
-        where.append(f"lower(r.assigned_to) in ({','.join('?' * len(names))})")
-        params += [n.lower() for n in names]
+        org = user.get("organisation") if user["role"] == "provider" else None
+        where.append("(r.assigned_user = ? or (? is not null and lower(r.assigned_org) = lower(?)))")
+        params += [user.get("id"), org, org]
     elif hub:
         # The missing team's own interviews and any in progress: never the whole register's open RHIs,
         # which on a hub with years of imported history run to hundreds of thousands.
-        where.append("r.status != 'signed_off' and (r.status = 'draft' or lower(r.assigned_to) in (?, ?))")
-        params += [user["username"].lower(), (user.get("display_name") or user["username"]).lower()]
+        where.append("r.status != 'signed_off' and (r.status = 'draft' or r.assigned_user = ?)")
+        params += [user.get("id")]
     sql = ("select r.*, c.child_id as child_ref, c.name as child_name, c.date_of_birth as child_dob "
            "from return_home_interviews r join children c on c.id = r.child")
     if where:
