@@ -255,37 +255,3 @@ def m0005_private_keys_sealed(db):
         db.execute("update sync_keys set signing_private = ?, box_private = ? where id = ?",
                    [signing if keystore.is_sealed(signing) else keystore.seal(db.rhi_key, "sync private keys", signing),
                     box if keystore.is_sealed(box) else keystore.seal(db.rhi_key, "sync private keys", box), pk])
-
-
-@migrations(name="0006_interview_assignee_ids")
-def m0006_interview_assignee_ids(db):
-    # Who may open an interview is decided by ids, never by matching free-text names at the moment of
-    # looking: a provider whose display name equals a social worker's must not open the worker's interviews.
-    # The name the missing team types ("assigned_to") is resolved once, when it is written, to a user's id
-    # (their username, or a display name only one user has) or to a provider organisation; an ambiguous
-    # name resolves to nobody, and only the hub's own roles then see that interview.
-    resolve = """
-        assigned_user = (SELECT CASE WHEN (SELECT count(*) FROM users u WHERE lower(u.username) = lower(return_home_interviews.assigned_to)) = 1
-                                     THEN (SELECT u.id FROM users u WHERE lower(u.username) = lower(return_home_interviews.assigned_to))
-                                     WHEN (SELECT count(*) FROM users u WHERE lower(u.display_name) = lower(return_home_interviews.assigned_to)) = 1
-                                     THEN (SELECT u.id FROM users u WHERE lower(u.display_name) = lower(return_home_interviews.assigned_to))
-                                END),
-        assigned_org = (SELECT u.organisation FROM users u WHERE u.role = 'provider'
-                        AND lower(u.organisation) = lower(return_home_interviews.assigned_to) LIMIT 1)
-    """
-    _script(
-        db,
-        f"""
-ALTER TABLE return_home_interviews ADD COLUMN assigned_user INTEGER REFERENCES users (id);
-ALTER TABLE return_home_interviews ADD COLUMN assigned_org TEXT;
-UPDATE return_home_interviews SET {resolve} WHERE assigned_to IS NOT NULL;
-CREATE INDEX rhi_assigned_user ON return_home_interviews (assigned_user) WHERE assigned_user IS NOT NULL;
-CREATE TRIGGER rhi_assignee_on_insert AFTER INSERT ON return_home_interviews WHEN new.assigned_to IS NOT NULL
-BEGIN UPDATE return_home_interviews SET {resolve} WHERE id = new.id; END;
-CREATE TRIGGER rhi_assignee_on_update AFTER UPDATE OF assigned_to ON return_home_interviews
-BEGIN UPDATE return_home_interviews SET {resolve} WHERE id = new.id; END;
-CREATE TRIGGER users_take_their_assignments AFTER INSERT ON users
-BEGIN UPDATE return_home_interviews SET assigned_user = new.id
-      WHERE assigned_user IS NULL AND lower(assigned_to) = lower(new.username); END
-""",
-    )

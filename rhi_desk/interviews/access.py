@@ -19,7 +19,7 @@ def can_see(user: dict, rhi: dict, install: dict | None) -> bool:
     role = user["role"]
     if role in ("admin", "missing_team", "manager"):
         return True
-    # By id, resolved when the interview was assigned (migration 0006), never by a display name now.
+    # By id, resolved when the interview was assigned (migration 0036), never by a display name now.
     if rhi.get("assigned_user") is not None and rhi["assigned_user"] == user.get("id"):
         return True
     org = (user.get("organisation") or "").lower()
