@@ -116,7 +116,7 @@ def _now_text() -> str:
 def _refused(path: Path) -> str:
     return (f"RHI Desk cannot open {path.name}: it is encrypted for another user account or another computer, "
             f"and this account does not hold its key. Open it from the account that made it; to move an "
-            f"install to a new laptop, export it there with a passphrase.")
+            f"install to a new laptop, run 'rhi-desk move-out' there and 'rhi-desk move-in' here.")
 
 
 def _is_plain(path: Path) -> bool:
@@ -170,6 +170,14 @@ def backup(db: sqlite_utils.Database, target: str | os.PathLike) -> Path:
     finally:
         conn.close()
     return target
+
+
+def keyed_connection(path: str | os.PathLike, key: bytes):
+    """A bare driver connection to the file at ``path`` under the raw ``key`` (moving an install, whose
+    copy is encrypted with a passphrase's key). Nothing is checked: the first read fails on a wrong key."""
+    conn = sqlite3.connect(str(path), isolation_level=None)
+    conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+    return conn
 
 
 def derived_key(db: sqlite_utils.Database, purpose: str) -> bytes:

@@ -21,6 +21,7 @@ from rhi_desk.cli import actions as actions_commands
 from rhi_desk.cli import intelligence as intelligence_commands
 from rhi_desk.cli import register as register_commands
 from rhi_desk.cli import reports as reports_commands
+from rhi_desk.cli import security as security_commands
 from rhi_desk.cli import sync as sync_commands
 from rhi_desk.cli.common import db_path, open_db
 from rhi_desk.db import connect
@@ -176,7 +177,7 @@ def demo_group(ctx):
 
 
 for _area in (register_commands, reports_commands, sync_commands, intelligence_commands, audit_commands,
-              actions_commands):
+              actions_commands, security_commands):
     _area.add_to(cli)
 
 
