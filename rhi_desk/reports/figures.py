@@ -11,6 +11,7 @@ from rhi_desk.clock import now
 from rhi_desk.register import counting
 from rhi_desk.reports.kpi import (
     AGE_BANDS,
+    CODED_REASONS,
     INTERVIEWER_TYPES,
     NO_FILTERS,
     NOT_DONE_REASONS,
@@ -18,6 +19,7 @@ from rhi_desk.reports.kpi import (
     REPEAT_DAYS,
     REPEAT_EPISODES,
     TIMELINESS_STATES,
+    WHY_NOT_DONE,
     Filters,
     KPIError,
     _age_sql,
@@ -54,12 +56,23 @@ def _clock_state(column: str, unusable: str = "0") -> str:
         else 'not_measurable' end"""
 
 
+def _code_number_sql() -> str:
+    whens = " ".join(f"when '{code}' then {n}" for n, code in enumerate(CODED_REASONS, start=1))
+    return f"case r.not_done_code {whens} else 0 end"
+
+
+def _code_key_sql() -> str:
+    # A coded reason counts only where the latest RHI is not completed (done is handled above).
+    return " ".join(f"when latest_code % 8 = {n} then '{code}'" for n, code in enumerate(CODED_REASONS, start=1))
+
+
 class Frame:
     """A temporary table of one base set of episodes (counted, away or OLA) with everything known about each.
 
     Use as a context manager; the table is dropped on exit. Columns: ``episode``, ``child``,
     ``month``, ``start``, ``end``, ``lac``, ``placement``, ``age_band``, ``offered``, ``done``,
-    ``offer_state``, ``completion_state``, ``not_done_reason``, ``latest_rhi``.
+    ``offer_state``, ``completion_state``, ``not_done_reason`` (by outcome), ``why_not_done`` (the coded reason
+    where there is one, else the outcome), ``latest_rhi``.
     """
 
     def __init__(self, db: sqlite_utils.Database, first: str, last: str, filters: Filters = NO_FILTERS,
@@ -100,10 +113,12 @@ class Frame:
                    min(case when r.outcome = 'completed' then r.completed_at end) as first_completed,
                    sum(r.outcome = 'completed' and r.completed_at is null) as completed_without_time,
                    max(r.id) as latest_rhi,
-                   -- The latest RHI's outcome without looking it up again: the largest id * 8 + code
-                   -- belongs to the latest RHI, and its last digit in base 8 is that RHI's outcome.
-                   max(r.id * 8 + case r.outcome when 'declined' then 1 when 'unavailable' then 2
-                                      when 'missing_again' then 3 else 0 end) % 8 as latest_outcome
+                   -- The latest RHI's outcome and coded reason without looking it up again: the largest
+                   -- id * 64 + outcome * 8 + reason belongs to the latest RHI, and its last two digits in
+                   -- base 8 are that RHI's outcome and the reason coded on it.
+                   max(r.id * 64 + case r.outcome when 'declined' then 8 when 'unavailable' then 16
+                                       when 'missing_again' then 24 else 0 end
+                                 + {_code_number_sql()}) % 64 as latest_code
             from {t['episodes']} e join {t['children']} c on c.id = e.child
             left join {t['links']} re on re.episode = e.id
             left join {t['rhis']} r on r.id = re.rhi{rhi}
@@ -115,8 +130,12 @@ class Frame:
             select *, {_clock_state('first_offer', 'offered')} as offer_state,
                    {_clock_state('first_completed', "completed_without_time > 0")} as completion_state,
                    case when done then null when latest_rhi is null then 'no_rhi'
-                        when latest_outcome = 1 then 'declined' when latest_outcome = 2 then 'unavailable'
-                        when latest_outcome = 3 then 'missing_again' else 'awaiting_outcome' end as not_done_reason
+                        when latest_code / 8 = 1 then 'declined' when latest_code / 8 = 2 then 'unavailable'
+                        when latest_code / 8 = 3 then 'missing_again' else 'awaiting_outcome' end as not_done_reason,
+                   case when done then null when latest_rhi is null then 'no_rhi'
+                        {_code_key_sql()}
+                        when latest_code / 8 = 1 then 'declined' when latest_code / 8 = 2 then 'unavailable'
+                        when latest_code / 8 = 3 then 'missing_again' else 'awaiting_outcome' end as why_not_done
             from ({inner})""", params)
         if self.lookback_days:
             self.db.execute(f"create index temp.{name}_child on {name} (child, t)")
@@ -145,7 +164,7 @@ def beyond_the_seed(db: sqlite_utils.Database, first: str, last: str, filters: F
         out["timeliness"] = _timeliness(counts, months)
         out["not_done"] = _not_done(frame, counts)
         out["placement"] = _placement(counts, months)
-        out["age_bands"] = {"episodes": counts["age"], "children": children_by_age}
+        out["age_bands"] = {"episodes": counts["age"], "children": children_by_age, "done": counts["age_done"]}
         out["repeat"] = _repeat(frame, months)
         out["interviewers"] = _interviewers(frame)
     out["away_ola"] = _away_ola(db, first, last, filters, months, as_of or filters.as_of)
@@ -159,10 +178,14 @@ def _episode_counts(frame: Frame, months: list[str]) -> dict:
         columns += [f"sum(offer_state = '{state}') as \"offer.{state}\"",
                     f"sum(completion_state = '{state}') as \"completion.{state}\""]
     columns += [f"sum(not_done_reason = '{reason}') as \"not_done.{reason}\"" for reason in NOT_DONE_REASONS]
+    columns += [f"sum(why_not_done = '{reason}') as \"why.{reason}\"" for reason in WHY_NOT_DONE]
     for place in PLACEMENTS:
-        columns += [f"sum(lac and coalesce(placement, 'unknown') = '{place}') as \"placement.{place}\"",
-                    f"sum(lac and done and coalesce(placement, 'unknown') = '{place}') as \"placement_done.{place}\""]
+        where = f"lac and coalesce(placement, 'unknown') = '{place}'"
+        columns += [f"sum({where}) as \"placement.{place}\"",
+                    f"sum({where} and done) as \"placement_done.{place}\"",
+                    f"sum({where} and offered) as \"placement_offered.{place}\""]
     columns += [f"sum(age_band = '{band}') as \"age.{band}\"" for band in AGE_BANDS]
+    columns += [f"sum(age_band = '{band}' and done) as \"age_done.{band}\"" for band in AGE_BANDS]
     rows = frame.query(f"select month, {', '.join(columns)} from {{frame}} group by month")
     table: dict = {}
     for row in rows:
@@ -171,7 +194,8 @@ def _episode_counts(frame: Frame, months: list[str]) -> dict:
                 part, key = column.split(".")
                 table.setdefault(part, {}).setdefault(key, {})[row["month"]] = value or 0
     for part, keys in (("offer", TIMELINESS_STATES), ("completion", TIMELINESS_STATES), ("not_done", NOT_DONE_REASONS),
-                       ("placement", PLACEMENTS), ("placement_done", PLACEMENTS), ("age", AGE_BANDS)):
+                       ("why", WHY_NOT_DONE), ("placement", PLACEMENTS), ("placement_done", PLACEMENTS),
+                       ("placement_offered", PLACEMENTS), ("age", AGE_BANDS), ("age_done", AGE_BANDS)):
         table.setdefault(part, {})
         for key in keys:
             table[part][key] = {m: table[part].get(key, {}).get(m, 0) for m in months}
@@ -216,13 +240,14 @@ def _not_done(frame: Frame, counts: dict) -> dict:
         where not f.done and f.not_done_reason in ('declined', 'unavailable', 'missing_again')
           and trim(coalesce(r.outcome_reason, '')) != ''
         group by r.outcome, trim(r.outcome_reason) order by n desc, reason limit 15""")
-    return {"counts": counts["not_done"], "reasons": reasons}
+    return {"counts": counts["not_done"], "why": counts["why"], "reasons": reasons,
+            "coded": any(any(counts["why"][code].values()) for code in CODED_REASONS)}
 
 
 def _placement(counts: dict, months: list[str]) -> dict:
     episodes, done = counts["placement"], counts["placement_done"]
     rates = {p: {m: rate(done[p][m], episodes[p][m]) for m in months} for p in episodes}
-    return {"episodes": episodes, "done": done, "rate": rates}
+    return {"episodes": episodes, "done": done, "rate": rates, "offered": counts["placement_offered"]}
 
 
 # An episode that is at least the third of its child's within 30 days (counting itself) makes
@@ -324,10 +349,18 @@ METRICS = {
                                "g.completion_state = :key", keys=TIMELINESS_STATES),
     "not_done": Metric("episodes", "Episodes without an RHI done", "not g.done and g.not_done_reason = :key",
                        keys=NOT_DONE_REASONS),
+    "offer_missed": Metric("episodes", "Episodes not offered an RHI within 72 hours of the return",
+                           "g.offer_state in ('late', 'not_yet')"),
+    "why_not_done": Metric("episodes", "Episodes without an RHI done, by the reason",
+                           "not g.done and g.why_not_done = :key", keys=WHY_NOT_DONE),
     "placement_episodes": Metric("episodes", "Missing episodes of looked-after children by placement",
                                  "g.lac and coalesce(g.placement, 'unknown') = :key", keys=PLACEMENTS),
     "placement_done": Metric("episodes", "Missing episodes of looked-after children with an RHI done, by placement",
                              "g.lac and g.done and coalesce(g.placement, 'unknown') = :key", keys=PLACEMENTS),
+    "placement_offered": Metric("episodes", "Missing episodes of looked-after children offered an RHI, by placement",
+                                "g.lac and g.offered and coalesce(g.placement, 'unknown') = :key", keys=PLACEMENTS),
+    "age_done": Metric("episodes", "Missing episodes with an RHI done, by age at the start",
+                       "g.done and g.age_band = :key", keys=AGE_BANDS),
     "age_episodes": Metric("episodes", "Missing episodes by age at the start", "g.age_band = :key", keys=AGE_BANDS),
     "age_children": Metric("children", "Children who went missing, by age at the start", "g.age_band = :key",
                            keys=AGE_BANDS),
@@ -400,7 +433,7 @@ def drill(db: sqlite_utils.Database, metric: str, first: str, last: str, filters
             sql = f"""{prefix}
                 select e.episode_id, c.child_id, c.name, c.date_of_birth, e.episode_type, e.start, e."end",
                        e.looked_after, e.other_la, e.placement, g.age_band, g.offered, g.done, g.offer_state,
-                       g.completion_state, g.not_done_reason, g.first_offer, g.first_completed
+                       g.completion_state, g.not_done_reason, g.why_not_done, g.first_offer, g.first_completed
                 from {{frame}} g join episodes e on e.id = g.episode join children c on c.id = e.child
                 where {condition} order by e.start, c.child_id"""
         else:

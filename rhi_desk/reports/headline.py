@@ -1,11 +1,13 @@
 """The dashboard's headline tiles: the month's figures with the change on the previous month and on the same month last year."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlite_utils
 
+from rhi_desk.register import counting
 from rhi_desk.register import today as register_today
+from rhi_desk.register.rules import OVERDUE_LOOKBACK, RETURN_WINDOW
 from rhi_desk.reports import kpi
 
 MINUS = "\u2212"
@@ -61,7 +63,63 @@ def headline(db: sqlite_utils.Database, month: str, filters: kpi.Filters = kpi.N
             "text": (kpi.format_rate(value, True) or "no rate") if kind == "rate" else f"{value:,}",
             "previous": _change(value, previous[key], kind), "year": _change(value, last_year[key], kind),
         })
-    overdue = None if filters.recorded_on else register_today.today(db, at=at, overdue_shown=0).overdue_total
+    overdue = None
+    if not filters.recorded_on:
+        overdue = register_today.today(db, at=at, overdue_shown=0).overdue_total
+        ends = [month_end(previous["month"]), month_end(year_ago)]
+        then = overdue_at(db, ends)
+        overdue = {"value": overdue, "text": f"{overdue:,}",
+                   "previous": _change(overdue, then[0], "count"), "year": _change(overdue, then[1], "count")}
     return {"month": month, "previous_month": previous["month"], "year_ago": year_ago, "tiles": tiles,
             "overdue_now": overdue, "rows": rows}
+
+
+def month_end(month: str) -> datetime:
+    """The last second of ``month``."""
+    return datetime.strptime(kpi.next_month(month) + "-01", "%Y-%m-%d") - timedelta(seconds=1)
+
+
+def overdue_at(db: sqlite_utils.Database, moments: list[datetime]) -> list[int]:
+    """How many returns were overdue an RHI offer at each of ``moments``, by the dates in today's records.
+
+    Today's rule (register/today.py) at an earlier moment: a return more than 72 hours before it,
+    of a child not looked after by another council, not voided, with no RHI covering it offered
+    (an offer dated by then, or completed by then) or given another outcome; a return with no RHI
+    record at all counts within the 90 days Today looks back. Outcomes other than completed carry
+    no date, so they count as recorded from the start. At the present moment it gives Today's count.
+    """
+    if not moments:
+        return []
+    params: dict = {}
+    sums = []
+    for n, moment in enumerate(moments):
+        params[f"t{n}"] = moment.strftime("%Y-%m-%d %H:%M:%S")
+        params[f"cut{n}"] = (moment - RETURN_WINDOW).strftime("%Y-%m-%d %H:%M:%S")
+        params[f"back{n}"] = (moment - OVERDUE_LOOKBACK).strftime("%Y-%m-%d %H:%M")
+        settled = (f"r.offered_at <= :t{n} or (r.outcome is not null and r.outcome != 'completed') "
+                   f"or (r.outcome = 'completed' and (r.completed_at is null or r.completed_at <= :t{n}))")
+        sums.append(f"""sum(e."end" <= :cut{n} and (has_rhi or e."end" >= :back{n})
+                         and not exists (select 1 from rhi_episodes re join return_home_interviews r on r.id = re.rhi
+                                         where re.episode = e.id and ({settled}))) as n{n}""")
+    params["earliest"] = min(params[f"t{n}"] for n in range(len(moments)))
+    params["back_min"] = min(params[f"back{n}"] for n in range(len(moments)))
+    params["cut_max"] = max(params[f"cut{n}"] for n in range(len(moments)))
+    # The candidates: returns whose RHIs were not all settled by the earliest moment (still awaiting
+    # an offer today, or offered or completed after it), and recent returns with no RHI record.
+    sql = f"""
+        with candidates(episode, has_rhi) as (
+            select re.episode, 1 from return_home_interviews r indexed by rhi_awaiting_offer
+            join rhi_episodes re on re.rhi = r.id where r.offered_at is null and r.outcome is null
+            union select re.episode, 1 from return_home_interviews r join rhi_episodes re on re.rhi = r.id
+            where r.offered_at > :earliest or (r.outcome = 'completed' and r.completed_at > :earliest)
+            union select e.id, 0 from episodes e where e."end" >= :back_min and e."end" <= :cut_max
+              and not exists (select 1 from rhi_episodes re where re.episode = e.id)
+        )
+        select {", ".join(sums)} from (select distinct episode, max(has_rhi) as has_rhi from candidates
+                                        group by episode) k
+        join episodes e on e.id = k.episode
+        where e.other_la = 0 and {counting.live_sql("e")}"""
+    row = db.execute(sql, params).fetchone()
+    return [int(v or 0) for v in row]
+
 

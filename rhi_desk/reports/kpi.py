@@ -64,6 +64,24 @@ NOT_DONE_REASONS = {
     "no_rhi": "No RHI record",
 }
 
+# Why an episode had no RHI done: the reason coded on its latest RHI (register/corrections.py) where
+# there is one, else what its outcome says (NOT_DONE_REASONS). Codes are numbered in this order in the frame.
+CODED_REASONS = {
+    "declined_by_child": "Declined by the child",
+    "parent_carer_refused": "Parent or carer refused",
+    "could_not_contact": "Could not be contacted",
+    "missing_again": "Went missing again before it could happen",
+    "moved_out_of_area": "Moved out of the area",
+    "other": "Another reason (recorded in words)",
+}
+WHY_NOT_DONE = {
+    **CODED_REASONS,
+    "declined": "Declined, no reason coded",
+    "unavailable": "Could not be seen, no reason coded",
+    "awaiting_outcome": NOT_DONE_REASONS["awaiting_outcome"],
+    "no_rhi": NOT_DONE_REASONS["no_rhi"],
+}
+
 
 class KPIError(Exception):
     """A user-facing problem with a report request; the message says what to do."""
@@ -188,8 +206,9 @@ _VISIBLE = "recorded_from < :as_of and (recorded_to is null or recorded_to >= :a
 HISTORY_TABLES = {
     "episodes": f'(select id, child, episode_type, start, "end", looked_after, other_la, placement, voided_at '
                 f"from episode_history where {_VISIBLE})",
-    "rhis": f"(select id, child, interviewer_type, offered_at, outcome, completed_at, assigned_to "
-            f"from rhi_history where {_VISIBLE})",
+    # The coded reason an RHI was not done has no history: as recorded, the reasons are the outcomes.
+    "rhis": f"(select id, child, interviewer_type, offered_at, outcome, completed_at, assigned_to, "
+            f"null as not_done_code from rhi_history where {_VISIBLE})",
     "links": f"(select rhi, episode from rhi_episode_history where {_VISIBLE})",
     "children": f"(select id, date_of_birth from child_history where {_VISIBLE})",
 }

@@ -26,8 +26,9 @@ from wtforms import HiddenField, SelectField, StringField, SubmitField
 from rhi_desk import audit
 from rhi_desk.clock import now
 from rhi_desk.db import get_db
-from rhi_desk.reports import figures, headline, kpi, published, themes
+from rhi_desk.reports import charts, figures, headline, kpi, published, themes
 from rhi_desk.reports import high_risk as reports_high_risk
+from rhi_desk.web import report_panels
 from rhi_desk.web.auth import roles_required
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -49,6 +50,11 @@ class RangeForm(FlaskForm):
                       choices=[("", "All ages")] + list(kpi.AGE_BANDS.items()))
     interviewer = SelectField("Who interviewed", widget=GovSelect(),
                               choices=[("", "Anyone")] + list(kpi.INTERVIEWER_TYPES.items()))
+    collection_year = SelectField("Or a collection year", widget=GovSelect(), validate_choice=False,
+                                  description="April to March, as DfE counts it (this replaces the months above)")
+    view = SelectField("Show", widget=GovSelect(), choices=[("", "The months chosen"),
+                                                            ("year_on_year", "Each month beside the same month a "
+                                                                             "year earlier (year on year)")])
     as_recorded_on = StringField("As recorded on (optional)", widget=GovTextInput(),
                                  description="The figures as they stood at the end of that day, for example "
                                              "2017-12-31. Leave blank for today's records.")
@@ -59,7 +65,16 @@ def _read_range(max_months: int = 1200):
     """The form, the months and the filters asked for; a bad entry falls back to the last 12 months."""
     form = RangeForm(formdata=request.args)
     first, last = kpi.default_range()
-    if not request.args.get("from_month") and not request.args.get("to_month"):
+    years = collection_years()
+    form.collection_year.choices = [("", "None: the months above")] + [(y, f"{y[:4]} to 20{y[5:]}") for y in years]
+    if form.collection_year.data and form.collection_year.data not in years:
+        form.collection_year.errors = ["Choose a collection year from the list"]
+        form.collection_year.data = ""
+    if form.collection_year.data:
+        start = int(form.collection_year.data[:4])
+        first, last = f"{start:04d}-04", f"{start + 1:04d}-03"
+        form.from_month.data, form.to_month.data = first, last
+    elif not request.args.get("from_month") and not request.args.get("to_month"):
         form.from_month.data, form.to_month.data = first, last
     else:
         for name, what in (("from_month", "first month"), ("to_month", "last month")):
@@ -82,9 +97,19 @@ def _read_range(max_months: int = 1200):
     except kpi.KPIError as exc:
         form.as_recorded_on.errors = [str(exc)]
         recorded_on = None
+    if form.view.data not in ("", "year_on_year", None):
+        form.view.errors = ["Choose an option from the list"]
+        form.view.data = ""
     filters = kpi.Filters(lac=_choice(form.lac, kpi.LAC_FILTERS), age_band=_choice(form.age, kpi.AGE_BANDS),
                           interviewer_type=_choice(form.interviewer, kpi.INTERVIEWER_TYPES), recorded_on=recorded_on)
     return form, first, last, filters
+
+
+def collection_years(years: int = 15) -> list[str]:
+    """The collection years a dashboard can show ('2017-18' runs April 2017 to March 2018), newest first."""
+    today = now().date()
+    current = today.year if today.month >= 4 else today.year - 1
+    return [f"{y:04d}-{(y + 1) % 100:02d}" for y in range(current, current - years, -1)]
 
 
 def _choice(field, allowed: dict) -> str | None:
@@ -151,6 +176,10 @@ def beyond_view(beyond: dict, filters: kpi.Filters) -> dict:
     view["reasons"] = [dict(r, href=drill_url("not_done", first, last, filters, r["outcome"]),
                             outcome_text=kpi.NOT_DONE_REASONS[r["outcome"]])
                        for r in beyond["not_done"]["reasons"]]
+    why = beyond["not_done"]
+    why_labels = kpi.WHY_NOT_DONE if why["coded"] else kpi.NOT_DONE_REASONS
+    view["why"] = [row for row in _month_rows(months, why["why"], why_labels, "why_not_done", filters)
+                   if any(cell["text"] != "0" for cell in row["cells"])]
     placement = []
     for key, label_text in kpi.PLACEMENTS.items():
         episodes = beyond["placement"]["episodes"].get(key, {})
@@ -161,6 +190,10 @@ def beyond_view(beyond: dict, filters: kpi.Filters) -> dict:
         placement.append({"label": f"{label_text}: episodes",
                           "cells": [_cell(f"{episodes[m]:,}", "placement_episodes", m, m, filters, key)
                                     for m in months]})
+        offered = beyond["placement"]["offered"][key]
+        placement.append({"label": f"{label_text}: offered an RHI",
+                          "cells": [_cell(f"{offered[m]:,}", "placement_offered", m, m, filters, key)
+                                    for m in months]})
         placement.append({"label": f"{label_text}: RHI done",
                           "cells": [_cell(f"{done[m]:,}", "placement_done", m, m, filters, key) for m in months]})
         placement.append({"label": f"{label_text}: % done", "rate": True,
@@ -170,6 +203,8 @@ def beyond_view(beyond: dict, filters: kpi.Filters) -> dict:
     ages = beyond["age_bands"]
     view["age_episodes"] = _month_rows(months, ages["episodes"], kpi.AGE_BANDS, "age_episodes", filters)
     view["age_children"] = _month_rows(months, ages["children"], kpi.AGE_BANDS, "age_children", filters)
+    done_labels = {k: f"{v}: RHI done" for k, v in kpi.AGE_BANDS.items()}
+    view["age_episodes"] += _month_rows(months, ages["done"], done_labels, "age_done", filters)
     view["repeat"] = [{"label": f"Children missing {kpi.REPEAT_EPISODES}+ times in {kpi.REPEAT_DAYS} days",
                        "cells": [_cell(f"{beyond['repeat']['children'][m]:,}", "repeat_children", m, m, filters)
                                  for m in months]}]
@@ -194,90 +229,120 @@ def beyond_view(beyond: dict, filters: kpi.Filters) -> dict:
     return view
 
 
-def chart_data(rows: list[dict]) -> dict:
-    """What the charts draw: labels, the two counts and the three rates (null where undefined)."""
-    def series(key):
-        return [float(r[key]) if r[key] is not None else None for r in rows]
-
-    return {
-        "labels": [kpi.month_heading(r["month"]) for r in rows],
-        "children_missing": [r["children_missing"] for r in rows],
-        "episodes": [r["episodes"] for r in rows],
-        "offer_rate_children": series("offer_rate_children"),
-        "rhi_done_rate_episodes": series("rhi_done_rate_episodes"),
-        "lac_rhi_done_rate_episodes": series("lac_rhi_done_rate_episodes"),
-    }
+def seed_subtable(table: list[dict], keys: tuple[str, ...]) -> list[dict]:
+    """Some rows of the seed table (for the charts drawn from them)."""
+    labels = {label_text for key, label_text, *_ in kpi.SEED_ROWS if key in keys}
+    return [row for row in table if row["label"] in labels]
 
 
-def chart_summaries(rows: list[dict]) -> dict:
-    """Text alternatives for the two charts."""
-    if not rows or not any(r["episodes"] for r in rows):
-        none = "There were no counted missing episodes in these months."
-        return {"counts": none, "rates": none}
-    most = max(rows, key=lambda r: r["episodes"])
-    least = min(rows, key=lambda r: r["episodes"])
-    counts = (f"Missing episodes ranged from {least['episodes']:,} in {kpi.month_name(least['month'])} to "
-              f"{most['episodes']:,} in {kpi.month_name(most['month'])}; children who went missing from "
-              f"{min(r['children_missing'] for r in rows):,} to {max(r['children_missing'] for r in rows):,} a month.")
-    rated = [r for r in rows if r["offer_rate_children"] is not None]
-    first, last = (rated[0], rated[-1]) if rated else (None, None)
-    if first:
-        rates = (f"The offer rate for children went from {kpi.format_rate(first['offer_rate_children'], True)} in "
-                 f"{kpi.month_name(first['month'])} to {kpi.format_rate(last['offer_rate_children'], True)} in "
-                 f"{kpi.month_name(last['month'])}; RHIs done as a share of episodes went from "
-                 f"{kpi.format_rate(first['rhi_done_rate_episodes'], True)} to "
-                 f"{kpi.format_rate(last['rhi_done_rate_episodes'], True)}.")
-    else:
-        rates = "No rate can be worked out for these months."
-    return {"counts": counts, "rates": rates + " Every figure is in the table above."}
+SEED_COUNTS = ("children_missing", "episodes")
+SEED_RATES = ("offer_rate_children", "rhi_done_rate_episodes", "lac_rhi_done_rate_episodes")
 
 
 def _report_context(with_beyond: bool = True) -> dict:
     form, first, last, filters = _read_range()
     db = get_db()
-    context = {"form": form, "first": first, "last": last, "filters": filters,
-               "range_args": _range_args(first, last, filters)}
+    range_args = _range_args(first, last, filters)
+    if form.view.data == "year_on_year":
+        range_args["view"] = "year_on_year"
+    context = {"form": form, "first": first, "last": last, "filters": filters, "range_args": range_args}
     if with_beyond:
         beyond = figures.beyond_the_seed(db, first, last, filters)
         rows = beyond["table"]
+        context["beyond_figures"] = beyond
         context["beyond"] = beyond_view(beyond, filters)
     else:
         rows = kpi.monthly_table(db, first, last, filters)
     context["months"] = [r["month"] for r in rows]
-    context.update(rows=rows, table=seed_table_view(rows, filters), headings=[kpi.month_heading(m)
-                                                                            for m in context["months"]],
-                   chart=chart_data(rows), summaries=chart_summaries(rows))
+    context.update(rows=rows, table=seed_table_view(rows, filters),
+                   headings=[kpi.month_heading(m) for m in context["months"]])
+    seed_tables = {"seed_counts": {"name": "seed_counts", "caption": "Children and missing episodes per month",
+                                   "headings": context["headings"], "label_heading": "",
+                                   "rows": seed_subtable(context["table"], SEED_COUNTS)},
+                   "seed_rates": {"name": "seed_rates", "caption": "Offer and RHI done rates per month",
+                                  "headings": context["headings"], "label_heading": "",
+                                  "rows": seed_subtable(context["table"], SEED_RATES)}}
+    context["tables"] = seed_tables
+    counts, rates = charts.counts_chart(rows), charts.rates_chart(rows)
+    counts.table, rates.table = "seed_counts", "seed_rates"
+    context["seed_panels"] = report_panels.chart_panels(context, [counts, rates])
+    return context
+
+
+def dashboard_context() -> dict:
+    """Everything the dashboard shows: headline, seed table, every chart with its table, in one pass."""
+    context = _report_context()
+    db = get_db()
+    first, last, filters = context["first"], context["last"], context["filters"]
+    context["headline"] = headline.headline(db, last, filters, known=context["rows"])
+    held = kpi.interviews_held(db, first, last, filters)
+    context["held"] = [
+        {"label": "Interviews held (completed RHIs)", "cells": [{"text": f"{h['interviews']:,}"} for h in held]},
+        {"label": "Missing episodes they cover", "cells": [
+            _cell(f"{h['episodes']:,}", "episodes_rhi_done", h["month"], h["month"], filters) for h in held]},
+        {"label": "Episodes per interview", "cells": [{"text": f"{h['per_interview']}" if h["per_interview"] else ""}
+                                                      for h in held]},
+    ]
+    chart_list = charts.dashboard_charts(context["rows"], context["beyond_figures"])[2:]
+    if context["form"].view.data == "year_on_year":
+        earlier = kpi.monthly_table(db, headline.months_back(first, 12), headline.months_back(last, 12), filters)
+        context["year_on_year"] = report_panels.year_on_year_rows(context["rows"], earlier, filters, drill_url)
+        chart_list.insert(0, charts.year_on_year(context["rows"], earlier))
+    context["tables"].update(report_panels.dashboard_tables(context))
+    context["panels"] = report_panels.chart_panels(context, chart_list)
+    today = now().date()
+    start_year = today.year if today.month >= 4 else today.year - 1
+    context["collection_year"] = f"{start_year:04d}-{(start_year + 1) % 100:02d}"
+    context["year_earlier"] = (headline.months_back(first, 12), headline.months_back(last, 12))
+    context["ten_years"] = (headline.months_back(last, 119), last)
     return context
 
 
 @bp.route("/")
 @roles_required(*REPORT_ROLES)
 def dashboard():
-    """The KPI dashboard: the scrutiny committee's table and charts, every number drillable.
-
-    The wider figures follow on the same page from :func:`wider` (fetched by reports-wider.js),
-    so the table and charts show at once even over a decade of records.
-    """
-    context = _report_context(with_beyond=False)
+    """The KPI dashboard: headline, the scrutiny committee's table, a chart for each question, every number drillable."""
+    context = dashboard_context()
     context["published"] = published.list_published(get_db(), limit=5)
-    context["headline"] = headline.headline(get_db(), context["last"], context["filters"], known=context["rows"])
-    today = now().date()
-    start_year = today.year if today.month >= 4 else today.year - 1
-    context["collection_year"] = (f"{start_year:04d}-04", f"{start_year + 1:04d}-03")
-    first, last = context["first"], context["last"]
-    context["year_earlier"] = (f"{int(first[:4]) - 1:04d}{first[4:]}", f"{int(last[:4]) - 1:04d}{last[4:]}")
-    context["ten_years"] = (headline.months_back(last, 119), last)
-    held = kpi.interviews_held(get_db(), context["first"], context["last"], context["filters"])
-    context["held"] = [
-        {"label": "Interviews held (completed RHIs)", "cells": [{"text": f"{h['interviews']:,}"} for h in held]},
-        {"label": "Missing episodes they cover", "cells": [
-            _cell(f"{h['episodes']:,}", "episodes_rhi_done", h["month"], h["month"], context["filters"]) for h in held]},
-        {"label": "Episodes per interview", "cells": [{"text": f"{h['per_interview']}" if h["per_interview"] else ""}
-                                                      for h in held]},
-    ]
     context["publish_form"] = PublishForm(first=context["first"], last=context["last"],
                                           filters=json.dumps(context["filters"].as_params()))
-    return render_template("reports/dashboard.html", **context)
+    return render_template("reports/dashboard.html", printing=False, **context)
+
+
+@bp.route("/print")
+@roles_required(*REPORT_ROLES)
+def dashboard_print():
+    """The whole dashboard laid out for A4 landscape paper: every chart with its table open."""
+    context = dashboard_context()
+    context["generated"] = now()
+    audit.record(get_db(), "report.print", username=g.user["username"], object_type="report",
+                 object_id="dashboard", detail=context["range_args"])
+    return render_template("reports/dashboard.html", printing=True, **context)
+
+
+@bp.route("/tables/<name>.<fmt>")
+@roles_required(*REPORT_ROLES)
+def export_table(name: str, fmt: str):
+    """One of the dashboard's tables as CSV or an Excel workbook, exactly as shown."""
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    context = dashboard_context()
+    table = context["tables"].get(name)
+    if table is None:
+        return render_template("errors/error.html", title="That table cannot be downloaded",
+                               message="That is not one of the dashboard's tables; go back to the dashboard and "
+                                       "choose a download link under a chart."), 404
+    first, last, filters = context["first"], context["last"], context["filters"]
+    audit.record(get_db(), "report.export", username=g.user["username"], object_type="report",
+                 object_id=f"{name}.{fmt}", detail={"from": first, "to": last, **filters.as_params()})
+    filename = f"rhi-{name.replace('_', '-')}-{first}-to-{last}.{fmt}"
+    if fmt == "csv":
+        return Response(report_panels.table_csv(table), mimetype="text/csv",
+                        headers={"Content-Disposition": f"attachment; filename={filename}"})
+    period = f"{kpi.month_name(first)} to {kpi.month_name(last)}"
+    data = report_panels.table_xlsx(table, period, filters.describe(), g.install["la_name"] if g.install else "")
+    return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f"attachment; filename={filename}"})
 
 
 class PublishForm(FlaskForm):
@@ -379,7 +444,7 @@ def drill():
     period = kpi.month_name(first) if first == last else f"{kpi.month_name(first)} to {kpi.month_name(last)}"
     return render_template("reports/drill.html", result=result, period=period, filters=filters,
                            back=url_for("reports.dashboard", **_range_args(*_wider_range(first, last), filters)),
-                           timeliness=kpi.TIMELINESS_STATES, reasons=kpi.NOT_DONE_REASONS,
+                           timeliness=kpi.TIMELINESS_STATES, reasons=kpi.NOT_DONE_REASONS, why=kpi.WHY_NOT_DONE,
                            age_bands=kpi.AGE_BANDS, placements=kpi.PLACEMENTS)
 
 

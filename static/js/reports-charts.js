@@ -1,52 +1,60 @@
-// Draws the dashboard's two charts from the JSON block #kpi-chart-data (no inline script: the CSP forbids it).
+// Draws every chart of a report page from its JSON block (script.rhi-chart-data, data-canvas naming the
+// canvas): no inline script, as the CSP forbids it. The figures, colours and words all come from the server.
 (function () {
   "use strict";
-  var source = document.getElementById("kpi-chart-data");
-  if (!source || typeof window.Chart === "undefined") {
+  if (typeof window.Chart === "undefined") {
     return;
   }
-  var data = JSON.parse(source.textContent);
-  var common = {
-    animation: false,
-    responsive: true,
-    maintainAspectRatio: false,
-    plugins: { legend: { position: "bottom" } }
-  };
-  var counts = document.getElementById("chart-counts");
-  if (counts) {
-    new window.Chart(counts, {
-      type: "bar",
+  var printing = document.body.classList.contains("rhi-print-page");
+
+  function config(spec) {
+    var percent = spec.percent;
+    var valueAxis = {
+      beginAtZero: true,
+      stacked: spec.stacked,
+      ticks: percent ? { callback: function (value) { return value + "%"; } } : { precision: 0 }
+    };
+    if (percent) {
+      valueAxis.min = 0;
+      valueAxis.max = 100;
+    }
+    var labelAxis = { stacked: spec.stacked, ticks: { autoSkip: true } };
+    var scales = spec.horizontal ? { x: valueAxis, y: labelAxis } : { x: labelAxis, y: valueAxis };
+    return {
+      type: spec.type,
       data: {
-        labels: data.labels,
-        datasets: [
-          { label: "Children who went missing", data: data.children_missing, backgroundColor: "#1d70b8" },
-          { label: "Missing episodes", data: data.episodes, backgroundColor: "#f47738" }
-        ]
+        labels: spec.labels,
+        datasets: spec.datasets.map(function (d, n) {
+          var set = { label: d.label, data: d.data, backgroundColor: d.colour, borderColor: d.colour };
+          if (spec.type === "line") {
+            set.pointStyle = ["circle", "rect", "triangle", "rectRot"][n % 4];
+            set.borderDash = d.dash || [];
+            set.spanGaps = false;
+          }
+          return set;
+        })
       },
-      options: Object.assign({}, common, { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } })
-    });
+      options: {
+        animation: false,
+        responsive: true,
+        maintainAspectRatio: false,
+        // Printing: the chart is drawn once at the size the paper gives it, sharp at print resolution.
+        devicePixelRatio: printing ? 2 : undefined,
+        indexAxis: spec.horizontal ? "y" : "x",
+        plugins: { legend: { position: "bottom", display: spec.datasets.length > 1 } },
+        scales: scales
+      }
+    };
   }
-  var rates = document.getElementById("chart-rates");
-  if (rates) {
-    new window.Chart(rates, {
-      type: "line",
-      data: {
-        labels: data.labels,
-        datasets: [
-          { label: "RHI offer rate for children", data: data.offer_rate_children, borderColor: "#1d70b8",
-            backgroundColor: "#1d70b8", pointStyle: "circle" },
-          { label: "RHIs done % episodes", data: data.rhi_done_rate_episodes, borderColor: "#f47738",
-            backgroundColor: "#f47738", pointStyle: "rect", borderDash: [6, 3] },
-          { label: "RHIs done % episodes, all LAC", data: data.lac_rhi_done_rate_episodes, borderColor: "#00703c",
-            backgroundColor: "#00703c", pointStyle: "triangle", borderDash: [2, 2] }
-        ]
-      },
-      options: Object.assign({}, common, {
-        spanGaps: false,
-        scales: { y: { min: 0, max: 100, ticks: { callback: function (value) { return value + "%"; } } } }
-      })
-    });
-  }
+
+  Array.prototype.forEach.call(document.querySelectorAll("script.rhi-chart-data"), function (source) {
+    var canvas = document.getElementById(source.getAttribute("data-canvas"));
+    if (!canvas) {
+      return;
+    }
+    new window.Chart(canvas, config(JSON.parse(source.textContent)));
+  });
+
   // Each chart as a PNG picture: the link is filled in from the drawn canvas when it is used.
   Array.prototype.forEach.call(document.querySelectorAll("a[data-chart-png]"), function (link) {
     var canvas = document.getElementById(link.getAttribute("data-chart-png"));

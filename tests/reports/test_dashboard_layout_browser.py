@@ -77,7 +77,7 @@ def test_each_chart_downloads_as_a_png_picture(live_server, hub_db, page):
     _fill(hub_db)
     browser_sign_in(page, live_server, "manager")
     page.goto(live_server + "/reports/?from_month=2017-09&to_month=2017-11")
-    page.wait_for_function("() => window.Chart && Object.keys(Chart.instances).length === 2")
+    page.wait_for_function("() => window.Chart && Object.keys(Chart.instances).length === 8")
     with page.expect_download() as download:
         page.click("a[data-chart-png='chart-counts']")
     path = download.value.path()

@@ -28,5 +28,5 @@ def test_headline_compares_with_the_previous_month_and_the_same_month_last_year(
     assert tiles["offer_rate_children"]["text"] == "40.00%"
     assert tiles["offer_rate_children"]["previous"]["text"] == "+40.00 points"  # October: 0.00%
     assert tiles["offer_rate_children"]["year"]["text"] == "+40.00 points"
-    assert result["overdue_now"] == 7  # October's four and November's three returns with no offer (Today's count)
+    assert result["overdue_now"]["value"] == 7  # October's four and November's three returns with no offer (Today's count)
     assert (result["previous_month"], result["year_ago"]) == ("2017-10", "2016-11")

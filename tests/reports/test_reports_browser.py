@@ -26,16 +26,23 @@ def test_dashboard_draws_its_charts_and_passes_axe(live_server, hub_db, page):
                             e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));""")
     browser_sign_in(page, live_server, "manager")
     page.goto(live_server + "/reports/?from_month=2017-04&to_month=2017-06")
-    page.wait_for_function("() => window.Chart && Object.keys(Chart.instances).length === 2")
+    panels = page.locator(".rhi-chart-panel")
+    page.wait_for_function("n => window.Chart && Object.keys(Chart.instances).length === n", arg=panels.count())
+    assert panels.count() == 8
     assert page.locator("canvas#chart-counts").count() == 1 and page.locator("canvas#chart-rates").count() == 1
     # The bar chart holds the same counts the table shows.
     assert page.evaluate("() => Chart.getChart('chart-counts').data.datasets[1].data") == [6, 6, 6]
     width = page.evaluate("() => document.getElementById('chart-counts').width")
     assert width > 100
-    # The wider figures arrive under the charts, their numbers linked like the table's.
-    page.wait_for_selector("#wider-figures[data-loaded='true']")
-    assert page.locator("#wider-figures table").count() >= 8
-    assert "Safe Steps" in page.inner_text("#wider-figures")
+    # Who interviews: the providers' interviews are drawn; its table is one click away, closed until asked.
+    assert page.evaluate("() => Chart.getChart('chart-interviewers').data.labels") == ["A spot-purchased RHI provider"]
+    who = page.locator(".rhi-chart-panel", has=page.locator("#chart-interviewers"))
+    assert not who.locator("table").is_visible()
+    who.locator("summary").click()
+    assert who.locator("table").is_visible() and "12" in who.locator("table").inner_text()
+    # Why not done: the declined interviews (no reason coded), with the sentence saying so.
+    why = page.locator("#chart-why-not-done-text").inner_text()
+    assert "12 missing episodes had no RHI done" in why and "Declined" in why
     violations = page.evaluate("() => window.__csp")
     assert not errors, errors
     assert not violations, violations

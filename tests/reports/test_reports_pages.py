@@ -94,8 +94,16 @@ def test_dashboard_shows_the_seed_table_and_every_number_links_to_its_records(si
         SEED[m]["lac_rhi_done_rate_episodes"] for m in sorted(SEED)]
     for label, cells in by_label.items():
         assert all(href for _, href in cells), f"a number in '{label}' is not a link"
-    # The wider figures follow on the dashboard (placed by reports-wider.js); every number is a link too.
-    assert 'data-src="/reports/wider?part=1&amp;' in html
+    # Every chart's table is on the dashboard itself (one click away, in a details); every number links too.
+    assert "Are interviews offered within 72 hours?" in html
+    numbers = 0
+    for wider in Tables(html.split("Publish this table for a meeting")[0]).tables[1:]:
+        for row in wider[1:]:
+            for text, href in row[1:]:
+                if re.fullmatch(r"[\d,.]+%?", text) and not row[0][0].startswith(("Interviews held", "Episodes per")):
+                    numbers += 1
+                    assert href, f"{text} in {row[0][0]} is not a link"
+    assert numbers > 100
     wider_html = client.get(f"/reports/wider?part=1&{RANGE}").get_data(as_text=True)
     assert "<html" not in wider_html and "Within 72 hours of the return" in wider_html
     numbers = 0
@@ -182,7 +190,7 @@ def test_panel_report_shows_cohort_themes_and_providers(signed_in, hub_db, seed_
     assert "County lines" in html and "Child sexual exploitation" in html and "CR0" in html
     assert "Provider: Safe Steps" in html
     assert "Children who went missing, by age at the start of the episode" in html
-    assert 'id="kpi-chart-data"' in html and "<script>" not in html
+    assert 'class="rhi-chart-data" data-canvas="chart-counts"' in html and "<script>" not in html
 
 
 @time_machine.travel(datetime(2024, 3, 20, 9, 0), tick=False)
