@@ -57,6 +57,7 @@ from rhi_desk.register.import_format import (
     _sort,
     more_sentence,
 )
+from rhi_desk.register.import_mapping import FIELDS as m_fields
 from rhi_desk.register.import_mapping import Mapping, propose, user_error
 from rhi_desk.register.import_sources import (
     TableError,
@@ -295,6 +296,7 @@ def _run_mapped(db, path: Path, result: Preview, *, write: bool, by, report, map
             errors.extend(problems)
             return None
         plan = _Plan(tuple(range(len(COLUMNS))), {})
+        plan.name_at = m_fields.index("child_name") if mapping.columns.get("child_name") else None
         current: dict = {}
 
         def numbered():
@@ -313,7 +315,7 @@ def _run_mapped(db, path: Path, result: Preview, *, write: bool, by, report, map
             done[0] += BATCH
             return min(done[0] / estimate, 1.0)
 
-        _check_rows(db, plan, numbered(), len(COLUMNS), result, write, by, report, fraction, describe)
+        _check_rows(db, plan, numbered(), len(m_fields), result, write, by, report, fraction, describe)
     except UnicodeDecodeError:
         errors.clear()
         errors.append(RowError(None, None, "The file is not saved as UTF-8 text",

@@ -23,6 +23,7 @@ from rhi_desk.clock import now_iso
 from rhi_desk.register.import_format import (
     COLUMNS,
     EPISODE_TYPES,
+    OPTIONAL_COLUMNS,
     INTERVIEWER_TYPES,
     OUTCOMES,
     PLACEMENTS,
@@ -38,9 +39,9 @@ LABELS = {
     "rhi_by": "RHI done by", "child_name": "Child's name",
 }
 REQUIRED = ("child_id", "date_of_birth", "episode_type", "start", "end", "looked_after")
-# The register's columns. A child's name (``child_name``) is recognised below and offered as soon as the
-# register's import takes it (it is then one of COLUMNS).
-FIELDS = tuple(COLUMNS)
+# The register's columns, then the optional ones its import also takes (the child's name), in that order:
+# a mapped row carries its values in this order.
+FIELDS = tuple(COLUMNS) + tuple(OPTIONAL_COLUMNS)
 DATE_FIELDS = ("date_of_birth", "rhi_offered_on", "rhi_completed_on")
 MINUTE_FIELDS = ("start", "end")
 YES_NO_FIELDS = ("looked_after", "other_la")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from rhi_desk.register import import_mapping as m
 from rhi_desk.register.children import valid_id
-from rhi_desk.register.import_format import COLUMNS, MAX_COLUMNS, RowError, _open
+from rhi_desk.register.import_format import MAX_COLUMNS, RowError, _open
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 PREVIEW_ROWS = 5
@@ -125,7 +125,10 @@ def check_mapping(header: list[str], mapping: m.Mapping) -> list[RowError]:
 
 
 def mapped_rows(table: Table, mapping: m.Mapping, errors: list):
-    """(row number, register row in COLUMNS order, the row's cells) for each non-blank row of the file.
+    """(row number, register row in FIELDS order, the row's cells) for each non-blank row of the file.
+
+    The row holds the register's COLUMNS and then its optional columns (the child's name), blank where
+    the mapping leaves them out.
 
     An episode id, when the file has none, is made from the child and the start (the same file
     twice gives the same ids). A row with values past the header's last column is a bad row.
@@ -136,9 +139,7 @@ def mapped_rows(table: Table, mapping: m.Mapping, errors: list):
     convert = m.converters(mapping)
     picks = [where.get(mapping.columns.get(f) or "", None) for f in m.FIELDS]
     active = [(i, pick, fn) for i, (pick, fn) in enumerate(zip(picks, convert)) if pick is not None]
-    n = len(COLUMNS)
-    blank = [{"other_la": "N"}.get(f, "") for f in m.FIELDS][:n]
-    active = [(i, pick, fn) for i, pick, fn in active if i < n]
+    blank = [{"other_la": "N"}.get(f, "") for f in m.FIELDS]
     make_id = picks[0] is None
     text = m.text
     for number, cells in table.rows():

@@ -62,11 +62,8 @@ def test_recognised_headers_are_proposed():
     assert m.propose(["CHILD", "DOB", "MISSING", "MIS_START", "MIS_END"]).columns == {
         "child_id": "CHILD", "date_of_birth": "DOB", "episode_type": "MISSING", "start": "MIS_START",
         "end": "MIS_END"}
-    from rhi_desk.register.import_format import COLUMNS
-    if "child_name" in COLUMNS:  # a child's name, once the register's import takes it
-        assert m.propose(["Child name"]).columns == {"child_name": "Child name"}
-    else:
-        assert m.propose(["Child name"]).columns == {}
+    assert m.propose(["Child name"]).columns == {"child_name": "Child name"}
+    assert m.propose(["Full Name"]).columns == {"child_name": "Full Name"}
 
 
 @pytest.mark.parametrize("text,order,expected", [
@@ -289,3 +286,40 @@ def test_the_mapping_page_asks_what_it_cannot_tell(signed_in, tmp_path, app):
     assert "Error: Match the columns" in page and "Choose how day and month are ordered" in page
     fields.update(date_order="dmy")
     assert "Check the import" in client.post("/import/mapping", data=fields).get_data(as_text=True)
+
+
+def test_a_mapped_file_carries_the_childs_name_and_never_overwrites_one_held(hub_db, tmp_path):
+    from rhi_desk.register import children
+
+    children.create_child(hub_db, "100888", name="Kept Name", date_of_birth="2004-11-30")
+    header = LCS_HEADER + ["Full Name"]
+    names = ["Ava Nowak", "", "Sam Okafor", "Other Name"]
+    path = write_csv(tmp_path / "named.csv", header, [r + [n] for r, n in zip(LCS_ROWS, names)])
+    mapping = lcs_mapping(header)
+    assert mapping.columns["child_name"] == "Full Name"
+    assert validate_file(hub_db, path, mapping=mapping).ok
+    import_episodes(hub_db, path, mapping=mapping, by="mo")
+    held = dict(hub_db.execute("select child_id, name from children").fetchall())
+    assert held == {"100234": "Ava Nowak", "100777": "Sam Okafor", "100888": "Kept Name"}
+
+
+def test_the_mapping_page_offers_the_childs_name(signed_in, hub_db, tmp_path, app):
+    app.config["RECORDS_UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+    client = signed_in("missing_team")
+    header = LCS_HEADER + ["Forename Surname"]  # not a header RHI Desk recognises: chosen by hand
+    data = write_csv(tmp_path / "lcs.csv", header, [LCS_ROWS[0] + ["Ava Nowak"]]).read_bytes()
+    client.post("/import", data={"register_file": (io.BytesIO(data), "LCS export.csv")},
+                content_type="multipart/form-data")
+    page = client.get("/import/mapping").get_data(as_text=True)
+    assert '<option value="child_name">Child&#39;s name</option>' in page
+    fields = _form_fields(page)
+    last = f"col_{len(header) - 1}"
+    assert fields[last] == ""
+    fields.update({last: "child_name", "refresh": "Update the preview"})
+    page = client.post("/import/mapping", data=fields).get_data(as_text=True)
+    assert "Ava Nowak" in page, "the preview shows the name as read"
+    fields.pop("refresh")
+    fields.update(check="Check the whole file", date_order="dmy")  # every day in this file is 12 or less
+    assert "Check the import" in client.post("/import/mapping", data=fields).get_data(as_text=True)
+    assert "1 new episode" in client.post("/import/confirm").get_data(as_text=True)
+    assert hub_db.execute("select name from children where child_id = '100234'").fetchone() == ("Ava Nowak",)
