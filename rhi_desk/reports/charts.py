@@ -47,6 +47,11 @@ def _pct(numerator: int, denominator: int) -> str:
     return kpi.format_rate(kpi.rate(numerator, denominator), True)
 
 
+def _lower_first(text: str) -> str:
+    """'A spot-purchased RHI provider' → 'a spot-purchased RHI provider' (abbreviations keep their capitals)."""
+    return text[:1].lower() + text[1:]
+
+
 def _total(by_month: dict) -> int:
     return sum(by_month.values())
 
@@ -151,7 +156,7 @@ def why_not_done(beyond: dict) -> Chart:
     return Chart("chart-why-not-done", "Why were interviews not done?", "bar", [labels_for[k] for k in shown],
                  [{"label": "Missing episodes without an RHI done", "data": [totals[k] for k in shown]}],
                  summary, "why", "why_not_done" if top else None, top,
-                 f"the {_plural(totals[top], 'episode')}: {labels_for[top].lower()}" if top else "",
+                 f"the {_plural(totals[top], 'episode')}: {_lower_first(labels_for[top])}" if top else "",
                  horizontal=True, png="why-interviews-were-not-done.png")
 
 
@@ -221,7 +226,7 @@ def interviewers(beyond: dict) -> Chart:
     if not total:
         summary = "No interview covers these months' missing episodes."
     else:
-        parts = [f"{label[r['interviewer_type']].lower()} {r['interviews']:,} ({_pct(r['interviews'], total)}, "
+        parts = [f"{_lower_first(label[r['interviewer_type']])} {r['interviews']:,} ({_pct(r['interviews'], total)}, "
                  f"{_pct(r['completed'], r['interviews'])} completed)" for r in rows]
         summary = f"Of {_plural(total, 'interview')} covering these episodes: " + "; ".join(parts) + "."
     top = rows[0]["interviewer_type"] if rows else None
@@ -229,7 +234,7 @@ def interviewers(beyond: dict) -> Chart:
                  [{"label": "Interviews", "data": [r["interviews"] for r in rows]},
                   {"label": "Completed", "data": [r["completed"] for r in rows]}],
                  summary, "interviewers", "interviewer_episodes" if top else None, top,
-                 f"the episodes covered by {label[top].lower()}" if top else "",
+                 f"the episodes covered by {_lower_first(label[top])}" if top else "",
                  png="who-interviews.png")
 
 

@@ -41,7 +41,8 @@
         // Printing: the chart is drawn once at the size the paper gives it, sharp at print resolution.
         devicePixelRatio: printing ? 2 : undefined,
         indexAxis: spec.horizontal ? "y" : "x",
-        plugins: { legend: { position: "bottom", display: spec.datasets.length > 1 } },
+        plugins: { legend: { position: "bottom", display: spec.datasets.length > 1,
+                             labels: printing ? { boxWidth: 10, font: { size: 9 } } : {} } },
         scales: scales
       }
     };

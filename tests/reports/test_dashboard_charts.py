@@ -172,7 +172,10 @@ def test_overdue_now_compared_with_the_end_of_earlier_months(hub_db):
 def test_the_print_page_opens_every_table_and_leaves_out_the_forms(signed_in, hub_db):
     _fill(hub_db)
     html = _page(signed_in("manager"), f"/reports/print?{RANGE}")
-    assert html.count("<details") == html.count("<details class=\"govuk-details govuk-!-margin-bottom-2 "
-                                                "rhi-chart-details\" open>") == 8
+    assert "<details" not in html  # nothing folded away on paper: each chart's table is printed after the charts
+    assert html.count('class="rhi-chart-panel"') == 8
+    for caption in ("When the RHI was offered", "by the reason", "by placement", "Repeat-missing children",
+                    "by interviewer type", "Missing episodes by age at the start of the episode"):
+        assert caption in html.split("The figures behind each chart")[1], caption
     assert "Publish this table" not in html and 'method="get"' not in html
     assert 'id="print-report"' in html
