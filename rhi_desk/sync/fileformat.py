@@ -144,39 +144,50 @@ def pack_file(manifest: dict, payload: dict, signing_key, recipient_box_public: 
 
 @dataclass
 class OpenedFile:
-    """A file split into its parts (nothing checked beyond its shape)."""
+    """A file split into its parts (nothing checked beyond its shape). The parts are views of the file's
+    bytes, not copies (a mapped file stays the operating system's pages): :meth:`release` them when done."""
 
     manifest: dict
-    body: bytes
-    ciphertext: bytes
+    body: memoryview
+    ciphertext: memoryview
     signature: bytes
 
+    def release(self) -> None:
+        """Let go of the views, so the mapped file can be closed."""
+        self.body.release()
+        self.ciphertext.release()
 
-def split_file(data: bytes) -> OpenedFile:
-    """Split a file into manifest, ciphertext and signature, refusing one of the wrong shape."""
-    if not data:
+
+HEAD_BYTES = len(MAGIC) + 4 + MAX_MANIFEST_BYTES + 8  # enough of a file's start to hold its manifest
+
+
+def parse_head(head: bytes, total: int) -> tuple[dict, int, int]:
+    """From a file's first bytes (up to :data:`HEAD_BYTES`) and its size: its manifest, where its ciphertext
+    starts and how long it is. Refuses a file of the wrong shape, or whose sizes do not add up to ``total``."""
+    if not total:
         raise refuse("empty")
-    if len(data) < len(MAGIC) or data[:len(MAGIC)] != MAGIC:
-        if MAGIC.startswith(data[:len(MAGIC)]):
+    start = bytes(head[:len(MAGIC)])
+    if start != MAGIC:
+        if MAGIC.startswith(start):
             raise refuse("truncated")
         raise refuse("not_sync_file")
     at = len(MAGIC)
-    if len(data) < at + 4:
+    if len(head) < at + 4:
         raise refuse("truncated")
-    (manifest_len,) = struct.unpack(">I", data[at:at + 4])
+    (manifest_len,) = struct.unpack(">I", head[at:at + 4])
     at += 4
     if manifest_len > MAX_MANIFEST_BYTES:
         raise refuse("damaged")
-    if len(data) < at + manifest_len + 8:
+    if len(head) < at + manifest_len + 8:
         raise refuse("truncated")
-    manifest_bytes = data[at:at + manifest_len]
+    manifest_bytes = bytes(head[at:at + manifest_len])
     at += manifest_len
-    (cipher_len,) = struct.unpack(">Q", data[at:at + 8])
+    (cipher_len,) = struct.unpack(">Q", head[at:at + 8])
     at += 8
     end = at + cipher_len + SIGNATURE_BYTES
-    if len(data) < end:
+    if total < end:
         raise refuse("truncated")
-    if len(data) > end:
+    if total > end:
         raise refuse("extra_data")
     try:
         manifest = json.loads(manifest_bytes.decode("utf-8"))
@@ -184,7 +195,17 @@ def split_file(data: bytes) -> OpenedFile:
         raise refuse("damaged") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
         raise refuse("damaged")
-    return OpenedFile(manifest, data[:at + cipher_len], data[at:at + cipher_len], data[at + cipher_len:end])
+    return manifest, at, cipher_len
+
+
+def split_file(data) -> OpenedFile:
+    """Split a file (bytes, or a memoryview of a mapped file) into manifest, ciphertext and signature, refusing
+    one of the wrong shape. Only its first bytes are read; the sizes in them are checked against the file's."""
+    view = data if isinstance(data, memoryview) else memoryview(data)
+    manifest, at, cipher_len = parse_head(bytes(view[:HEAD_BYTES]), len(view))
+    end = at + cipher_len + SIGNATURE_BYTES
+    return OpenedFile(manifest, view[:at + cipher_len], view[at:at + cipher_len],
+                      bytes(view[at + cipher_len:end]))
 
 
 def _manifest_fields(manifest: dict) -> tuple:
@@ -215,10 +236,16 @@ class CheckedFile:
     sha256: str
 
 
-def check_file(db: sqlite_utils.Database, data: bytes) -> CheckedFile:
-    """Check a file completely without writing anything; raises :class:`SyncRefused` with the reason."""
-    opened = split_file(data)
-    sender_ref, recipient_ref, sequence, kind = _manifest_fields(opened.manifest)
+def check_head(db: sqlite_utils.Database, head: bytes, total: int) -> dict:
+    """What can be refused from a file's first bytes and its size, refused before the rest is read: not a
+    sync file, cut short or too long, not for this install, from an unknown or revoked install. Returns the
+    sending install's row."""
+    manifest, _, _ = parse_head(head, total)
+    return _check_manifest(db, manifest)[0]
+
+
+def _check_manifest(db, manifest: dict) -> tuple:
+    sender_ref, recipient_ref, sequence, kind = _manifest_fields(manifest)
     me = install(db)
     if recipient_ref["install_id"] != me["install_id"]:
         name = recipient_ref.get("name") if isinstance(recipient_ref.get("name"), str) else "another install"
@@ -228,15 +255,39 @@ def check_file(db: sqlite_utils.Database, data: bytes) -> CheckedFile:
         raise refuse("unknown_sender", sender=sender_ref["name"] or "no name")
     if sender["status"] == "revoked":
         raise refuse("revoked_sender", sender=sender["name"], date=(sender["revoked_at"] or "")[:10])
+    return sender, sender_ref, recipient_ref, sequence, kind, me
+
+
+def check_file(db: sqlite_utils.Database, data, sha256: str | None = None) -> CheckedFile:
+    """Check a file completely without writing anything; raises :class:`SyncRefused` with the reason.
+
+    ``data`` is the file's bytes or a memoryview of a mapped private copy (``receive.receive_path``). What can
+    be refused from the first bytes is refused before the rest is touched; the signature is checked over the
+    file where it lies; only a file an enrolled install signed is decrypted. ``sha256`` is the file's digest
+    when the caller has it.
+    """
+    opened = split_file(data)
+    try:
+        return _check_opened(db, opened, data, sha256)
+    finally:
+        opened.release()
+
+
+def _check_opened(db, opened: OpenedFile, data, sha256: str | None) -> CheckedFile:
+    sender, sender_ref, recipient_ref, sequence, kind, me = _check_manifest(db, opened.manifest)
     if not keys.verify(sender["signing_public"], opened.body, opened.signature):
         raise refuse("tampered", sender=sender["name"])
     try:
-        compressed = SealedBox(keys.box_key(db)).decrypt(opened.ciphertext)
+        # The sealed box is one authenticated piece (one Poly1305 tag over all of it): it is opened whole,
+        # from one copy, and that copy is let go as soon as it is open.
+        compressed = SealedBox(keys.box_key(db)).decrypt(bytes(opened.ciphertext))
         inflater = zlib.decompressobj()
         plain = inflater.decompress(compressed, MAX_PAYLOAD_BYTES)
         if inflater.unconsumed_tail or not inflater.eof:
             raise refuse("damaged")
+        del compressed
         payload = orjson.loads(plain)
+        del plain
     except (CryptoError, zlib.error, UnicodeDecodeError, ValueError):
         raise refuse("undecryptable", sender=sender["name"]) from None
     problem = payload_problem(payload)
@@ -253,7 +304,7 @@ def check_file(db: sqlite_utils.Database, data: bytes) -> CheckedFile:
     if me["role"] == "field" and kind == "return":
         raise refuse("wrong_kind", detail="This is a return bundle for the hub, but this install is a field "
                                           "install. Pass it to the hub.")
-    return CheckedFile(opened.manifest, payload, sender, hashlib.sha256(data).hexdigest())
+    return CheckedFile(opened.manifest, payload, sender, sha256 or hashlib.sha256(data).hexdigest())
 
 
 def payload_counts(payload: dict) -> dict:

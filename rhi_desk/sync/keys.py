@@ -244,10 +244,20 @@ def list_enrolled(db: sqlite_utils.Database) -> list[dict]:
     return list(db.query("select * from sync_installs order by status = 'revoked', name"))
 
 
-def verify(signing_public: str, message: bytes, signature: bytes) -> bool:
-    """True when ``signature`` is the holder of ``signing_public``'s signature of ``message``."""
+def verify(signing_public: str, message, signature: bytes) -> bool:
+    """True when ``signature`` is the holder of ``signing_public``'s signature of ``message`` (bytes, or a
+    memoryview of a mapped file: checked where it lies, without a copy, where ``cryptography`` is there)."""
     try:
-        VerifyKey(signing_public, encoder=HexEncoder).verify(message, signature)
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    except ImportError:  # PyNaCl needs the message as one bytes object (and copies it once more)
+        try:
+            VerifyKey(signing_public, encoder=HexEncoder).verify(bytes(message), signature)
+            return True
+        except (BadSignatureError, ValueError, TypeError):
+            return False
+    try:
+        Ed25519PublicKey.from_public_bytes(bytes.fromhex(signing_public)).verify(bytes(signature), message)
         return True
-    except (BadSignatureError, ValueError, TypeError):
+    except (InvalidSignature, ValueError, TypeError):
         return False

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mmap
 import os
+import tempfile
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -16,11 +18,13 @@ from rhi_desk.clock import now, now_iso
 from rhi_desk.db import install, write_transaction
 from rhi_desk.register import rhi_tracking
 from rhi_desk.sync.fileformat import (
+    HEAD_BYTES,
     RECORD_FIELDS,
     CheckedFile,
     SyncError,
     SyncRefused,
     check_file,
+    check_head,
     refuse,
 )
 from rhi_desk.sync.records import _stage, local_record, local_records, record_digest
@@ -48,21 +52,24 @@ class ImportResult:
         return f"Imported file {self.sequence} from {self.sender}: " + (", ".join(parts) or "nothing new") + "."
 
 
-def receive(db: sqlite_utils.Database, data: bytes, *, file_name: str | None = None,
-            by: str | None = None) -> ImportResult:
+def receive(db: sqlite_utils.Database, data, *, file_name: str | None = None,
+            by: str | None = None, digest=None, sha256: str | None = None) -> ImportResult:
     """Import one file: every check first, then all of it in one transaction (or none of it).
 
-    Raises :class:`SyncRefused` (audited, nothing else written) when the file is refused.
+    ``data`` is the file's bytes or a memoryview of the mapped file; ``digest`` (optional) returns its
+    SHA-256 and size without touching the mapping (:func:`receive_path`). Raises :class:`SyncRefused`
+    (audited, nothing else written) when the file is refused.
     """
+    digest = digest or (lambda: (hashlib.sha256(data).hexdigest(), len(data)))
     try:
-        checked = check_file(db, data)
+        checked = check_file(db, data, sha256)
     except SyncRefused as refusal:
-        _audit_refusal(db, refusal, data, file_name, by)
+        _audit_refusal(db, refusal, digest, file_name, by)
         raise
     try:
         return _import_checked(db, checked, file_name, by)
     except SyncRefused as refusal:
-        _audit_refusal(db, refusal, data, file_name, by)
+        _audit_refusal(db, refusal, digest, file_name, by)
         raise
 
 
@@ -93,33 +100,96 @@ def _import_checked(db, checked: CheckedFile, file_name, by) -> ImportResult:
     return ImportResult(False, manifest["kind"], sender["name"], sequence, summary)
 
 
-def _audit_refusal(db, refusal: SyncRefused, data: bytes, file_name, by) -> None:
+def _audit_refusal(db, refusal: SyncRefused, digest, file_name, by) -> None:
+    sha256, size = digest()
     audit.record(db, "sync.refused", username=by, object_type="sync_file", object_id=file_name,
-                 detail={"reason": refusal.reason, "message": str(refusal),
-                         "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)})
+                 detail={"reason": refusal.reason, "message": str(refusal), "sha256": sha256, "bytes": size})
 
 
 def receive_path(db: sqlite_utils.Database, path: str | os.PathLike, *, by: str | None = None) -> ImportResult:
-    """Import the file at ``path`` (see :func:`receive`)."""
+    """Import the file at ``path`` (see :func:`receive`), never reading it whole into memory.
+
+    Its size is checked against the cap before anything is read, and what its first bytes can refuse (what
+    it is, whom it is for, who sent it) is refused from those alone. Only then is it copied, in pieces, to a
+    private file beside the database (so nobody can change or cut it short while it is checked), and that
+    copy is mapped, not read: the signature is checked over the mapped pages (the operating system's file
+    cache, given back under pressure), and only a file an enrolled install signed is copied into memory to
+    be decrypted (docs/security.md, "Sync files and memory").
+    """
     path = Path(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise SyncRefused("too_large", f"{path.name} is {size // (1024 * 1024)} MB: a sync file is never more "
-                                           f"than {MAX_FILE_BYTES // (1024 * 1024)} MB, so it was not read.")
-        # Read in pieces, stopping at the cap: a file still growing (or a device) cannot fill the memory.
-        chunks, total = [], 0
-        with open(path, "rb") as handle:
-            while chunk := handle.read(1024 * 1024):
-                total += len(chunk)
-                if total > MAX_FILE_BYTES:
-                    raise SyncRefused("too_large", f"{path.name} is more than {MAX_FILE_BYTES // (1024 * 1024)} "
-                                                   f"MB: a sync file never is, so it was not read.")
-                chunks.append(chunk)
-        data = b"".join(chunks)
+        _refuse_over_cap(path, path.stat().st_size)  # before it is even opened
+        handle = open(path, "rb")
     except OSError as exc:
         raise SyncError(f"The file {path} could not be read ({exc.strerror or exc}).") from None
-    return receive(db, data, file_name=path.name, by=by)
+    with handle:
+        try:
+            size = os.fstat(handle.fileno()).st_size
+            _refuse_over_cap(path, size)  # it may have grown since
+            head = handle.read(HEAD_BYTES)
+        except OSError as exc:
+            raise SyncError(f"The file {path} could not be read ({exc.strerror or exc}).") from None
+
+        def digest():  # read in pieces, for a refusal's audit entry
+            handle.seek(0)
+            hashed = hashlib.sha256()
+            while chunk := handle.read(COPY_CHUNK):
+                hashed.update(chunk)
+            return hashed.hexdigest(), size
+
+        try:
+            check_head(db, head, size)
+        except SyncRefused as refusal:
+            _audit_refusal(db, refusal, digest, path.name, by)
+            raise
+        fd, copy = tempfile.mkstemp(prefix=".receiving-", suffix=".rhisync", dir=_private_folder(db))
+        try:
+            hashed, copied = hashlib.sha256(), 0
+            with os.fdopen(fd, "wb") as out:
+                handle.seek(0)
+                while copied < size and (chunk := handle.read(min(COPY_CHUNK, size - copied))):
+                    hashed.update(chunk)
+                    out.write(chunk)
+                    copied += len(chunk)
+            sha256 = hashed.hexdigest()
+            return _receive_mapped(db, Path(copy), sha256, copied, path.name, by)
+        except OSError as exc:
+            raise SyncError(f"The file {path} could not be read ({exc.strerror or exc}).") from None
+        finally:
+            Path(copy).unlink(missing_ok=True)
+
+
+COPY_CHUNK = 1024 * 1024
+
+
+def _refuse_over_cap(path: Path, size: int) -> None:
+    if size > MAX_FILE_BYTES:
+        raise SyncRefused("too_large", f"{path.name} is {size // (1024 * 1024)} MB: a sync file is never "
+                                       f"more than {MAX_FILE_BYTES // (1024 * 1024)} MB, so it was not read.")
+
+
+def _private_folder(db: sqlite_utils.Database) -> str:
+    """The database's own folder (this user's alone), where the private copy of an arriving file goes."""
+    for _, name, file in db.execute("PRAGMA database_list").fetchall():
+        if name == "main" and file:
+            return str(Path(file).parent)
+    return tempfile.gettempdir()
+
+
+def _receive_mapped(db, copy: Path, sha256: str, size: int, file_name: str, by) -> ImportResult:
+    if not size:
+        return receive(db, b"", file_name=file_name, by=by, digest=lambda: (sha256, size))
+    with open(copy, "rb") as handle:
+        mapped = mmap.mmap(handle.fileno(), size, access=mmap.ACCESS_READ)
+    view = memoryview(mapped)
+    try:
+        return receive(db, view, file_name=file_name, by=by, digest=lambda: (sha256, size), sha256=sha256)
+    finally:
+        view.release()
+        try:
+            mapped.close()
+        except BufferError:  # a view still held by a traceback: unmapped when that is collected
+            pass
 
 
 # A return of 10,000 interviews is a few MB; nothing a person sends comes near this.
