@@ -1,18 +1,23 @@
-"""Benchmark: importing episode history against a bare sqlite3 executemany of the same rows.
+"""Benchmark: importing episode history against a bare executemany of the same rows into one table.
 
-    python build/bench_import.py [--rows N] [--xlsx-rows N]
+    python build/bench_import.py [--rows N] [--xlsx-rows N] [--data DIR] [--tracemalloc] [--openpyxl]
 
-Generates two CSV files (N/10 rows and N rows), and for each, in the same run:
-  * baseline: csv.reader + one executemany of the raw rows into one plain table, one transaction;
-  * import:   rhi_desk.episode_import.import_episodes of the episode register CSV into a fresh hub;
+Generates two CSV files (N/10 rows and N rows; with --data, once into DIR and reused), and for each,
+in the same run:
+  * baseline: csv.reader + one executemany of the raw rows into one plain table, one transaction, in
+    the same kind of database the import writes: SQLCipher-encrypted, opened through rhi_desk.db with
+    the same pragmas (WAL, synchronous NORMAL). The ratios are to this baseline;
+  * plain:    the same into an unencrypted stdlib sqlite3 database (what encryption itself costs);
+  * import:   rhi_desk's import_episodes of the episode register CSV into a fresh hub;
   * mapped:   the same rows as a case system's export (its own headers, dd/mm/yyyy HH:MM dates,
               Yes/No, M/A, words for placements and outcomes), imported through a column mapping.
 Then an Excel workbook of --xlsx-rows rows (default 100,000; date cells) in the same run:
   * the fastest reader found (python-calamine, reading every cell; with --openpyxl, openpyxl's
     read-only reader too: about 100x slower);
   * the import of the workbook through the mapping.
-Each runs in its own child process so its peak memory (resource.getrusage) is its own. Prints rows/s,
-the ratio to the baseline and peak RSS (memory should not grow with the file).
+Each runs in its own child process so its peak memory (resource.getrusage's peak RSS) is its own; with
+--tracemalloc the imports run once more under tracemalloc for the peak of Python's own allocations
+(slower, so timed separately). Keys: a key file in the data folder, never the user's credential store.
 Targets (issue 18): >= 100,000 rows/s and within 3x the baseline at 1,000,000 rows, for the register
 CSV and the mapped dd/mm/yyyy CSV; the workbook within 3x of the fastest reader; memory flat.
 """
@@ -136,12 +141,21 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_baseline(csv_path: str, db_path: str) -> dict:
-    """csv.reader + bare executemany into one table, in one transaction."""
+def run_baseline(csv_path: str, db_path: str, encrypted: bool = True) -> dict:
+    """csv.reader + bare executemany into one table, in one transaction (encrypted as the register is).
+
+    Timed from the open connection, as the import is (its connection, migrations and key are not timed).
+    """
+    if encrypted:
+        from rhi_desk.db import connect
+
+        conn = connect(db_path, migrate=False).conn  # the key, WAL and synchronous NORMAL, as the import
+    else:
+        conn = sqlite3.connect(db_path, isolation_level=None)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # the key is applied on first use
     start = time.perf_counter()
-    conn = sqlite3.connect(db_path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("CREATE TABLE episodes_raw (" + ", ".join(f'"{c}" TEXT' for c in COLUMNS) + ")")
     with open(csv_path, newline="", encoding="utf-8") as f:
         reader = csv.reader(f)
@@ -149,8 +163,9 @@ def run_baseline(csv_path: str, db_path: str) -> dict:
         conn.execute("BEGIN")
         conn.executemany("INSERT INTO episodes_raw VALUES (" + ", ".join("?" * len(COLUMNS)) + ")", reader)
         conn.execute("COMMIT")
+    seconds = time.perf_counter() - start
     conn.close()
-    return {"seconds": time.perf_counter() - start, "peak_rss_mb": peak_rss_mb()}
+    return {"seconds": seconds, "peak_rss_mb": peak_rss_mb()}
 
 
 def run_xlsx_read(path: str, db_path: str) -> dict:
@@ -191,12 +206,21 @@ def run_import(csv_path: str, db_path: str, mapped: bool = False) -> dict:
             "new_episodes": result.new_episodes}
 
 
-KINDS = {"baseline": run_baseline, "import": run_import, "mapped": lambda p, d: run_import(p, d, mapped=True),
+KINDS = {"baseline": run_baseline, "plain": lambda p, d: run_baseline(p, d, encrypted=False),
+         "import": run_import, "mapped": lambda p, d: run_import(p, d, mapped=True),
          "xlsx-read": run_xlsx_read, "openpyxl-read": run_openpyxl_read}
 
 
 def child(kind: str, csv_path: str, db_path: str) -> None:
+    traced = kind.endswith("+tracemalloc")
+    if traced:
+        import tracemalloc
+
+        kind = kind.removesuffix("+tracemalloc")
+        tracemalloc.start()
     result = KINDS[kind](csv_path, db_path)
+    if traced:
+        result["python_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
     print(json.dumps(result))
 
 
@@ -204,10 +228,13 @@ def measure(kind: str, csv_path: Path, workdir: Path) -> dict:
     db_path = workdir / f"{kind}-{csv_path.stem}.db"
     for suffix in ("", "-wal", "-shm"):
         Path(str(db_path) + suffix).unlink(missing_ok=True)
+    env = dict(os.environ, RHI_DESK_KEYRING="0", RHI_DESK_KEY_DIR=str(workdir / "keys"))
     out = subprocess.run([sys.executable, __file__, "--child", kind, str(csv_path), str(db_path)],
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, env=env)
     if out.returncode:
         raise SystemExit(f"{kind} failed:\n{out.stderr[-3000:]}")
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(db_path) + suffix).unlink(missing_ok=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -215,6 +242,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--xlsx-rows", type=int, default=100_000)
+    parser.add_argument("--data", help="folder for the generated files, kept and reused by later runs")
+    parser.add_argument("--tracemalloc", action="store_true", help="also the peak of Python's allocations (slow)")
     parser.add_argument("--openpyxl", action="store_true", help="also time openpyxl's read-only reader (slow)")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -222,29 +251,33 @@ def main() -> None:
         child(*args.child)
         return
     with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
-        workdir = Path(tmp)
+        workdir = Path(args.data or tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
         print(f"Episode register import benchmark (one core, {os.cpu_count()} available; "
-              f"{CHILDREN:,} children in every file)")
-        print(f"{'rows':>10} {'what':>8} {'seconds':>8} {'rows/s':>9} {'ratio':>6} {'peak MB':>8}   (ratio: to the "
-              f"baseline for the CSVs, to the fastest reader for the workbook)")
+              f"{CHILDREN:,} children in every file); load average {os.getloadavg()[0]:.1f}")
+        print(f"{'rows':>10} {'what':>9} {'seconds':>8} {'rows/s':>9} {'ratio':>6} {'plain':>6} {'peak MB':>8}"
+              f"{' Python MB' if args.tracemalloc else ''}   (ratio: to the encrypted baseline for the CSVs, "
+              f"to the fastest reader for the workbook; plain: to the unencrypted baseline)")
         for rows in sorted({max(1, args.rows // 10), args.rows}):
-            csv_path = workdir / f"register-{rows}.csv"
-            generate(csv_path, rows)
-            mapped_path = workdir / f"case-system-{rows}.csv"
-            generate_mapped(csv_path, mapped_path)
+            csv_path, mapped_path = _files(workdir, rows, keep=bool(args.data))
             base = measure("baseline", csv_path, workdir)
-            _line(rows, "baseline", base, base)
+            plain = measure("plain", csv_path, workdir)
+            _line(rows, "baseline", base, base, plain)
+            _line(rows, "plain", plain, base, plain)
             for kind, path in (("import", csv_path), ("mapped", mapped_path)):
                 result = measure(kind, path, workdir)
                 assert result["episodes"] == rows, result
-                _line(rows, kind, result, base)
-            csv_path.unlink()
-            mapped_path.unlink()
+                if args.tracemalloc:
+                    result["python_peak_mb"] = measure(kind + "+tracemalloc", path, workdir)["python_peak_mb"]
+                _line(rows, kind, result, base, plain)
+            if not args.data:
+                csv_path.unlink()
+                mapped_path.unlink()
         rows = args.xlsx_rows
-        csv_path = workdir / f"register-{rows}.csv"
-        generate(csv_path, rows)
         xlsx_path = workdir / f"case-system-{rows}.xlsx"
-        generate_xlsx(csv_path, xlsx_path)
+        if not xlsx_path.exists():
+            csv_path, _ = _files(workdir, rows, keep=bool(args.data))
+            generate_xlsx(csv_path, xlsx_path)
         fastest = measure("xlsx-read", xlsx_path, workdir)
         _line(rows, "calamine", fastest, fastest)
         if args.openpyxl:
@@ -256,9 +289,22 @@ def main() -> None:
               "xlsx ratio <= 3.0; peak MB about the same for both sizes.")
 
 
-def _line(rows: int, what: str, result: dict, base: dict) -> None:
-    print(f"{rows:>10,} {what:>8} {result['seconds']:>8.2f} {rows / result['seconds']:>9,.0f} "
-          f"{result['seconds'] / base['seconds']:>6.2f} {result['peak_rss_mb']:>8.0f}", flush=True)
+def _files(workdir: Path, rows: int, keep: bool) -> tuple[Path, Path]:
+    """The register CSV and the case system's CSV of ``rows`` rows (made once when ``keep``)."""
+    csv_path = workdir / f"register-{rows}.csv"
+    mapped_path = workdir / f"case-system-{rows}.csv"
+    if not (keep and csv_path.exists()):
+        generate(csv_path, rows)
+    if not (keep and mapped_path.exists()):
+        generate_mapped(csv_path, mapped_path)
+    return csv_path, mapped_path
+
+
+def _line(rows: int, what: str, result: dict, base: dict, plain: dict | None = None) -> None:
+    to_plain = f"{result['seconds'] / plain['seconds']:>6.2f}" if plain else " " * 6
+    traced = f" {result['python_peak_mb']:>9.0f}" if "python_peak_mb" in result else ""
+    print(f"{rows:>10,} {what:>9} {result['seconds']:>8.2f} {rows / result['seconds']:>9,.0f} "
+          f"{result['seconds'] / base['seconds']:>6.2f} {to_plain} {result['peak_rss_mb']:>8.0f}{traced}", flush=True)
 
 
 if __name__ == "__main__":

@@ -288,3 +288,51 @@ def test_spaces_around_values_are_ignored(hub_db, tmp_path):
     assert (result.new_episodes, result.new_children) == (4, 3)
     again = import_episodes(hub_db, write_register(tmp_path / "clean.csv", clean), by="mo")
     assert again.nothing_changed, again.summary()
+
+
+def _history(db) -> dict:
+    """Each history table's rows, without their version numbers (which only order them)."""
+    return {
+        "episodes": db.execute('select id, child, episode_type, start, "end", looked_after, other_la, placement, '
+                               "recorded_from, recorded_to from episode_history order by id, recorded_from").fetchall(),
+        "rhis": db.execute("select id, child, interviewer_type, offered_at, outcome, completed_at, recorded_from, "
+                           "recorded_to from rhi_history order by id, recorded_from").fetchall(),
+        "links": db.execute("select rhi, episode, recorded_from, recorded_to from rhi_episode_history "
+                            "order by rhi, episode").fetchall(),
+        "children": db.execute("select id, date_of_birth, recorded_from, recorded_to from child_history "
+                               "order by id, recorded_from").fetchall(),
+    }
+
+
+def _schema(db) -> list:
+    return db.execute("select type, name, sql from sqlite_master where type in ('index', 'trigger') "
+                      "order by name").fetchall()
+
+
+def test_a_bulk_import_keeps_the_same_history_as_one_row_at_a_time(tmp_path, monkeypatch):
+    """A first import (bulk: indexes built after, history written set-based) records exactly what the
+    register's triggers record row by row, and leaves every index and trigger in place."""
+    from rhi_desk import installs
+    from rhi_desk.db import connect
+
+    rows = [row(f"B{i:04d}", f"K{i % 40}", date_of_birth="2004-01-01", start=f"2016-{1 + i % 12:02d}-"
+                f"{1 + i % 28:02d} {i % 24:02d}:00", end="", rhi_offered_on="2017-01-01" if i % 3 else "")
+            for i in range(300)]
+    path = write_register(tmp_path / "first.csv", rows)
+    later = write_register(tmp_path / "later.csv", [dict(r, end="2017-01-02 10:00") for r in rows[:5]])
+    found = {}
+    with time_machine.travel(datetime(2018, 2, 1, 9, 0), tick=False):
+        for name, threshold in (("bulk", 1), ("row by row", 10**9)):
+            monkeypatch.setattr(episode_import, "BULK_ROWS", threshold)
+            db = connect(tmp_path / f"{name}.db")
+            installs.initialise(db, "hub", "Croydon", "Missing team")
+            schema = _schema(db)
+            import_episodes(db, path)
+            assert _schema(db) == schema, name
+            monkeypatch.setattr(episode_import, "BULK_ROWS", 10**9)
+            import_episodes(db, later)  # the triggers are back: a later change closes the old version
+            found[name] = _history(db)
+            assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+            db.conn.close()
+    assert found["bulk"] == found["row by row"]
+    assert len(found["bulk"]["episodes"]) == 305 and len(found["bulk"]["links"]) == 200
