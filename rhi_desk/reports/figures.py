@@ -9,6 +9,7 @@ import sqlite_utils
 
 from rhi_desk.clock import now
 from rhi_desk.register import counting
+from rhi_desk.reports import month_cache
 from rhi_desk.reports.kpi import (
     AGE_BANDS,
     CODED_REASONS,
@@ -155,19 +156,138 @@ class Frame:
 def beyond_the_seed(db: sqlite_utils.Database, first: str, last: str, filters: Filters = NO_FILTERS,
                     at: datetime | None = None, as_of: str | None = None) -> dict:
     """The wider figures: 72-hour timeliness, reasons not done, LAC by placement, age bands,
-    repeat-missing children, interviews by interviewer type and provider, away and OLA episodes."""
+    repeat-missing children, interviews by interviewer type and provider, away and OLA episodes,
+    and the seed table and the interviews held, per month.
+
+    Today's figures for months whose records have not changed since they were last counted are
+    read from :mod:`rhi_desk.reports.month_cache`; the rest are counted in one pass per run of months.
+    An interview covering episodes in two months counts in each month's "who interviewed".
+    """
     months = months_between(first, last)
-    out: dict = {"months": months}
+    if at is not None or as_of is not None or filters.recorded_on:
+        return _assemble(months, _count_months(db, first, last, filters, at, as_of))
+    month_cache.forget_changed(db)
+    key = month_cache.cache_key(filters.as_params())
+    parts = month_cache.kept(db, key, months)
+    missing = [m for m in months if m not in parts]
+    counted_at = now().strftime("%Y-%m-%d %H:%M:%S")
+    for run_first, run_last in month_cache.runs(missing):
+        counted = _count_months(db, run_first, run_last, filters)
+        month_cache.keep(db, key, counted, counted_at)
+        parts.update(counted)
+    return _assemble(months, parts)
+
+
+def _count_months(db, first: str, last: str, filters: Filters, at: datetime | None = None,
+                  as_of: str | None = None) -> dict[str, dict]:
+    """Every wider figure of each month from ``first`` to ``last``, counted from the records in one frame."""
+    months = months_between(first, last)
+    parts: dict[str, dict] = {m: {"counts": {}, "repeat": [], "interviewers": {}, "providers": {},
+                                  "reasons": [], "held": {"interviews": 0, "episodes": 0}} for m in months}
     with Frame(db, first, last, filters, at=at, lookback_days=REPEAT_DAYS + 1, as_of=as_of) as frame:
         counts = _episode_counts(frame, months)
-        out["table"], children_by_age = _children_counts(frame, months)
-        out["timeliness"] = _timeliness(counts, months)
-        out["not_done"] = _not_done(frame, counts)
-        out["placement"] = _placement(counts, months)
-        out["age_bands"] = {"episodes": counts["age"], "children": children_by_age, "done": counts["age_done"]}
-        out["repeat"] = _repeat(frame, months)
-        out["interviewers"] = _interviewers(frame)
-    out["away_ola"] = _away_ola(db, first, last, filters, months, as_of or filters.as_of)
+        table, children_by_age = _children_counts(frame, months)
+        for row in table:
+            parts[row["month"]]["row"] = {k: v for k, v in row.items() if k in SEED_COUNT_KEYS}
+        for part, keys in counts.items():
+            for key, by_month in keys.items():
+                for month, n in by_month.items():
+                    parts[month]["counts"].setdefault(part, {})[key] = n
+        for band, by_month in children_by_age.items():
+            for month, n in by_month.items():
+                parts[month]["counts"].setdefault("age_children", {})[band] = n
+        for row in frame.query(REPEAT_SQL + f"""
+                select month, child from ranked where in_window >= {REPEAT_EPISODES} group by month, child"""):
+            parts[row["month"]]["repeat"].append(row["child"])
+        _interviewers_by_month(frame, parts)
+        for row in frame.query("""
+                select f.month, r.outcome, trim(r.outcome_reason) as reason, count(*) as n from {frame} f
+                join return_home_interviews r on r.id = f.latest_rhi
+                where not f.done and f.not_done_reason in ('declined', 'unavailable', 'missing_again')
+                  and trim(coalesce(r.outcome_reason, '')) != ''
+                group by f.month, r.outcome, trim(r.outcome_reason)"""):
+            parts[row["month"]]["reasons"].append([row["outcome"], row["reason"], row["n"]])
+        held_params: dict = {}
+        for row in frame.query(f"""
+                select f.month, count(distinct r.id) as interviews, count(distinct f.episode) as episodes
+                from {{frame}} f join {{links}} re on re.episode = f.episode join {{rhis}} r on r.id = re.rhi
+                where {counting.done_sql("r")}{_rhi_condition(frame.filters, held_params)} group by f.month""",
+                held_params):
+            parts[row["month"]]["held"] = {"interviews": row["interviews"], "episodes": row["episodes"]}
+    away_ola = _away_ola(db, first, last, filters, months, as_of or filters.as_of)
+    for month in months:
+        parts[month]["away_ola"] = {base: {k: v[month] for k, v in table.items()} for base, table in away_ola.items()}
+        states = parts[month]["counts"]
+        # A month whose 72-hour clocks have all stopped changes only when its records do.
+        parts[month]["stable"] = not (states["offer"]["pending"] or states["completion"]["pending"])
+    return parts
+
+
+SEED_COUNT_KEYS = ("children_missing", "children_offered", "children_rhi_done", "episodes", "episodes_rhi_done",
+                   "lac_episodes", "lac_episodes_rhi_done")
+
+
+def _interviewers_by_month(frame: Frame, parts: dict) -> None:
+    params: dict = {}
+    cover = ("{frame} f join {links} re on re.episode = f.episode "
+             "join {rhis} r on r.id = re.rhi where f.latest_rhi is not null"
+             + _rhi_condition(frame.filters, params))
+    for row in frame.query(f"""
+            select f.month, coalesce(r.interviewer_type, 'unknown') as interviewer_type,
+                   count(distinct r.id) as interviews,
+                   count(distinct case when {counting.offered_sql("r")} then r.id end) as offered,
+                   count(distinct case when r.outcome = 'completed' then r.id end) as completed,
+                   count(distinct f.episode) as episodes
+            from {cover} group by 1, 2""", params):
+        parts[row["month"]]["interviewers"][row["interviewer_type"]] = [
+            row["interviews"], row["offered"], row["completed"], row["episodes"]]
+    for row in frame.query(f"""
+            select f.month, coalesce(nullif(trim(r.assigned_to), ''), 'Not named') as provider,
+                   count(distinct r.id) as interviews,
+                   count(distinct case when r.outcome = 'completed' then r.id end) as completed,
+                   count(distinct f.episode) as episodes
+            from {cover} and r.interviewer_type = 'provider' group by 1, 2""", params):
+        parts[row["month"]]["providers"][row["provider"]] = [row["interviews"], row["completed"], row["episodes"]]
+
+
+def _assemble(months: list[str], parts: dict[str, dict]) -> dict:
+    """The wider figures of the months, put together from each month's."""
+    counts: dict = {}
+    for month in months:
+        for part, keys in parts[month]["counts"].items():
+            for key, n in keys.items():
+                counts.setdefault(part, {}).setdefault(key, {})[month] = n
+    out: dict = {"months": months, "table": [_month_row(m, parts[m]["row"]) for m in months]}
+    out["timeliness"] = _timeliness(counts, months)
+    reasons: dict = {}
+    for month in months:
+        for outcome, reason, n in parts[month]["reasons"]:
+            reasons[(outcome, reason)] = reasons.get((outcome, reason), 0) + n
+    top = sorted(reasons.items(), key=lambda item: (-item[1], item[0][1]))[:15]
+    out["not_done"] = {"counts": counts["not_done"], "why": counts["why"],
+                       "reasons": [{"outcome": o, "reason": r, "n": n} for (o, r), n in top],
+                       "coded": any(any(counts["why"][code].values()) for code in CODED_REASONS)}
+    out["placement"] = _placement(counts, months)
+    out["age_bands"] = {"episodes": counts["age"], "children": counts["age_children"], "done": counts["age_done"]}
+    repeat_total: set = set()
+    for month in months:
+        repeat_total.update(parts[month]["repeat"])
+    out["repeat"] = {"children": {m: len(parts[m]["repeat"]) for m in months}, "total": len(repeat_total)}
+    by_type: dict = {}
+    by_provider: dict = {}
+    for month in months:
+        for kind, values in parts[month]["interviewers"].items():
+            by_type[kind] = [a + b for a, b in zip(by_type.get(kind, [0, 0, 0, 0]), values)]
+        for name, values in parts[month]["providers"].items():
+            by_provider[name] = [a + b for a, b in zip(by_provider.get(name, [0, 0, 0]), values)]
+    out["interviewers"] = {
+        "by_type": sorted(({"interviewer_type": k, "interviews": v[0], "offered": v[1], "completed": v[2],
+                            "episodes": v[3]} for k, v in by_type.items()), key=lambda r: -r["interviews"]),
+        "by_provider": sorted(({"provider": k, "interviews": v[0], "completed": v[1], "episodes": v[2]}
+                               for k, v in by_provider.items()), key=lambda r: (-r["completed"], r["provider"]))}
+    out["away_ola"] = {base: {kind: {m: parts[m]["away_ola"][base][kind] for m in months}
+                              for kind in ("episodes", "children")} for base in ("away", "ola")}
+    out["held"] = [dict(month=m, **parts[m]["held"]) for m in months]
     return out
 
 
@@ -233,17 +353,6 @@ def _timeliness(counts: dict, months: list[str]) -> dict:
     return result
 
 
-def _not_done(frame: Frame, counts: dict) -> dict:
-    reasons = frame.query("""
-        select r.outcome, trim(r.outcome_reason) as reason, count(*) as n from {frame} f
-        join return_home_interviews r on r.id = f.latest_rhi
-        where not f.done and f.not_done_reason in ('declined', 'unavailable', 'missing_again')
-          and trim(coalesce(r.outcome_reason, '')) != ''
-        group by r.outcome, trim(r.outcome_reason) order by n desc, reason limit 15""")
-    return {"counts": counts["not_done"], "why": counts["why"], "reasons": reasons,
-            "coded": any(any(counts["why"][code].values()) for code in CODED_REASONS)}
-
-
 def _placement(counts: dict, months: list[str]) -> dict:
     episodes, done = counts["placement"], counts["placement_done"]
     rates = {p: {m: rate(done[p][m], episodes[p][m]) for m in months} for p in episodes}
@@ -260,38 +369,6 @@ REPEAT_SQL = f"""
                  and h.t between g.t - {REPEAT_DAYS} and g.t) as in_window
         from {{all}} g where g.in_range
     )"""
-
-
-def _repeat(frame: Frame, months: list[str]) -> dict:
-    rows = frame.query(REPEAT_SQL + f"""
-        select month, count(distinct child) as n from ranked
-        where in_window >= {REPEAT_EPISODES} group by month""")
-    total = frame.query(REPEAT_SQL + f"""
-        select count(distinct child) as n from ranked where in_window >= {REPEAT_EPISODES}""")
-    by_month = {m: 0 for m in months}
-    for row in rows:
-        by_month[row["month"]] = row["n"]
-    return {"children": by_month, "total": total[0]["n"]}
-
-
-def _interviewers(frame: Frame) -> dict:
-    params: dict = {}
-    cover = ("{frame} f join {links} re on re.episode = f.episode "
-             "join {rhis} r on r.id = re.rhi where f.latest_rhi is not null"
-             + _rhi_condition(frame.filters, params))
-    by_type = frame.query(f"""
-        select coalesce(r.interviewer_type, 'unknown') as interviewer_type, count(distinct r.id) as interviews,
-               count(distinct case when {counting.offered_sql("r")} then r.id end) as offered,
-               count(distinct case when r.outcome = 'completed' then r.id end) as completed,
-               count(distinct f.episode) as episodes
-        from {cover} group by 1 order by interviews desc""", params)
-    by_provider = frame.query(f"""
-        select coalesce(nullif(trim(r.assigned_to), ''), 'Not named') as provider, count(distinct r.id) as interviews,
-               count(distinct case when r.outcome = 'completed' then r.id end) as completed,
-               count(distinct f.episode) as episodes
-        from {cover} and r.interviewer_type = 'provider'
-        group by 1 order by completed desc, provider""", params)
-    return {"by_type": by_type, "by_provider": by_provider}
 
 
 def seed_table_from(frame: Frame) -> list[dict]:

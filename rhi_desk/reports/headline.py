@@ -5,10 +5,10 @@ from datetime import datetime, timedelta
 
 import sqlite_utils
 
+from rhi_desk.clock import now
 from rhi_desk.register import counting
-from rhi_desk.register import today as register_today
 from rhi_desk.register.rules import OVERDUE_LOOKBACK, RETURN_WINDOW
-from rhi_desk.reports import kpi
+from rhi_desk.reports import figures, kpi
 
 MINUS = "\u2212"
 
@@ -52,7 +52,9 @@ def headline(db: sqlite_utils.Database, month: str, filters: kpi.Filters = kpi.N
     found = {row["month"]: row for row in known or []}
     for wanted in (year_ago, previous_month, month):
         if wanted not in found:
-            found[wanted] = kpi.monthly_table(db, wanted, wanted, filters)[0]
+            # Today's figures come from the months already counted (reports/month_cache.py).
+            found[wanted] = (kpi.monthly_table(db, wanted, wanted, filters)[0] if filters.recorded_on or at
+                             else figures.beyond_the_seed(db, wanted, wanted, filters)["table"][0])
     current, previous, last_year = found[month], found[previous_month], found[year_ago]
     rows = [last_year, previous, current]
     tiles = []
@@ -65,9 +67,9 @@ def headline(db: sqlite_utils.Database, month: str, filters: kpi.Filters = kpi.N
         })
     overdue = None
     if not filters.recorded_on:
-        overdue = register_today.today(db, at=at, overdue_shown=0).overdue_total
-        ends = [month_end(previous["month"]), month_end(year_ago)]
-        then = overdue_at(db, ends)
+        # One pass for now and the two month ends; at the present moment it is Today's count.
+        moment = (at or now()).replace(microsecond=0)
+        overdue, *then = overdue_at(db, [moment, month_end(previous["month"]), month_end(year_ago)])
         overdue = {"value": overdue, "text": f"{overdue:,}",
                    "previous": _change(overdue, then[0], "count"), "year": _change(overdue, then[1], "count")}
     return {"month": month, "previous_month": previous["month"], "year_ago": year_ago, "tiles": tiles,
@@ -96,30 +98,34 @@ def overdue_at(db: sqlite_utils.Database, moments: list[datetime]) -> list[int]:
         params[f"t{n}"] = moment.strftime("%Y-%m-%d %H:%M:%S")
         params[f"cut{n}"] = (moment - RETURN_WINDOW).strftime("%Y-%m-%d %H:%M:%S")
         params[f"back{n}"] = (moment - OVERDUE_LOOKBACK).strftime("%Y-%m-%d %H:%M")
-        settled = (f"r.offered_at <= :t{n} or (r.outcome is not null and r.outcome != 'completed') "
-                   f"or (r.outcome = 'completed' and (r.completed_at is null or r.completed_at <= :t{n}))")
-        sums.append(f"""sum(e."end" <= :cut{n} and (has_rhi or e."end" >= :back{n})
-                         and not exists (select 1 from rhi_episodes re join return_home_interviews r on r.id = re.rhi
-                                         where re.episode = e.id and ({settled}))) as n{n}""")
+        sums.append(f"""sum(e."end" <= :cut{n} and (k.has_rhi or e."end" >= :back{n})
+                         and (k.settled is null or k.settled > :t{n})) as n{n}""")
     params["earliest"] = min(params[f"t{n}"] for n in range(len(moments)))
     params["back_min"] = min(params[f"back{n}"] for n in range(len(moments)))
     params["cut_max"] = max(params[f"cut{n}"] for n in range(len(moments)))
-    # The candidates: returns whose RHIs were not all settled by the earliest moment (still awaiting
-    # an offer today, or offered or completed after it), and recent returns with no RHI record.
+    # When an RHI stopped being awaited: its offer's date; a completed one's date if it has no offer
+    # date; any other outcome from the start ('0'); never (NULL) while it has neither.
+    settled = """case when r.offered_at is not null then r.offered_at
+                      when r.outcome = 'completed' then coalesce(r.completed_at, '0')
+                      when r.outcome is not null then '0' end"""
+    # The candidates: returns with an RHI not settled by the earliest moment (still awaiting an offer
+    # today, or offered or completed after it), and recent returns with no RHI record.
     sql = f"""
-        with candidates(episode, has_rhi) as (
-            select re.episode, 1 from return_home_interviews r indexed by rhi_awaiting_offer
+        with candidates(episode) as (
+            select re.episode from return_home_interviews r indexed by rhi_awaiting_offer
             join rhi_episodes re on re.rhi = r.id where r.offered_at is null and r.outcome is null
-            union select re.episode, 1 from return_home_interviews r join rhi_episodes re on re.rhi = r.id
+            union select re.episode from return_home_interviews r join rhi_episodes re on re.rhi = r.id
             where r.offered_at > :earliest or (r.outcome = 'completed' and r.completed_at > :earliest)
-            union select e.id, 0 from episodes e where e."end" >= :back_min and e."end" <= :cut_max
-              and not exists (select 1 from rhi_episodes re where re.episode = e.id)
+            union select e.id from episodes e where e."end" >= :back_min and e."end" <= :cut_max
+        ),
+        k as (
+            select c.episode, count(r.id) > 0 as has_rhi,
+                   min({settled}) as settled
+            from candidates c left join rhi_episodes re on re.episode = c.episode
+            left join return_home_interviews r on r.id = re.rhi
+            group by c.episode
         )
-        select {", ".join(sums)} from (select distinct episode, max(has_rhi) as has_rhi from candidates
-                                        group by episode) k
-        join episodes e on e.id = k.episode
+        select {", ".join(sums)} from k join episodes e on e.id = k.episode
         where e.other_la = 0 and {counting.live_sql("e")}"""
     row = db.execute(sql, params).fetchone()
     return [int(v or 0) for v in row]
-
-

@@ -387,9 +387,14 @@ def interviews_held(db: sqlite_utils.Database, first: str, last: str, filters: F
     for month in months:
         row = found.get(month, {})
         interviews, episodes = int(row.get("interviews") or 0), int(row.get("episodes") or 0)
-        per = (Decimal(episodes) / Decimal(interviews)).quantize(Decimal("0.01"), ROUND_HALF_UP) if interviews else None
-        out.append({"month": month, "interviews": interviews, "episodes": episodes, "per_interview": per})
+        out.append({"month": month, "interviews": interviews, "episodes": episodes,
+                    "per_interview": per_interview(episodes, interviews)})
     return out
+
+
+def per_interview(episodes: int, interviews: int) -> Decimal | None:
+    """Episodes covered per interview held, to two decimals; None when none were held."""
+    return (Decimal(episodes) / Decimal(interviews)).quantize(Decimal("0.01"), ROUND_HALF_UP) if interviews else None
 
 
 def _month_row(month: str, counts: dict) -> dict:

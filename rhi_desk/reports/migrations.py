@@ -41,3 +41,51 @@ CREATE TABLE published_tables (
 );
 CREATE INDEX published_tables_at ON published_tables (published_at)
 """)
+
+
+def _months_changed(select_months: str) -> str:
+    """A trigger statement noting the months ``select_months`` gives (a column ``m``) and the month after each."""
+    return ("INSERT OR IGNORE INTO report_months_changed (month) "
+            f"SELECT m FROM ({select_months}) WHERE m IS NOT NULL "
+            f"UNION SELECT strftime('%Y-%m', m || '-01', '+1 month') FROM ({select_months}) WHERE m IS NOT NULL;")
+
+
+@migrations(name="0028_dashboard_month_figures")
+def m0028_dashboard_month_figures(db):
+    # The dashboard's figures for months whose records have not changed since they were counted
+    # (reports/month_cache.py), and the months a change has touched since. A decade of figures then
+    # costs a read, not a recount (build/bench_dashboard.py measures both).
+    _script(db, """
+CREATE TABLE report_month_figures (
+    key TEXT NOT NULL,
+    month TEXT NOT NULL,
+    figures TEXT NOT NULL,
+    counted_at TEXT NOT NULL,
+    PRIMARY KEY (key, month)
+) WITHOUT ROWID;
+CREATE TABLE report_months_changed (month TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS rhi_offered_at ON return_home_interviews (offered_at) WHERE offered_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS rhi_completed_at ON return_home_interviews (completed_at) WHERE outcome = 'completed'
+""")
+    new_episode = _months_changed("SELECT substr(new.start, 1, 7) AS m")
+    old_episode = _months_changed("SELECT substr(old.start, 1, 7) AS m")
+    covered = ("SELECT DISTINCT substr(e.start, 1, 7) AS m FROM rhi_episodes re JOIN episodes e ON e.id = re.episode "
+               "WHERE re.rhi = {row}.id")
+    link = "SELECT substr(e.start, 1, 7) AS m FROM episodes e WHERE e.id = {row}.episode"
+    child = "SELECT DISTINCT substr(e.start, 1, 7) AS m FROM episodes e WHERE e.child = new.id"
+    for statement in (
+        f"CREATE TRIGGER report_months_episode_insert AFTER INSERT ON episodes BEGIN {new_episode} END",
+        f"CREATE TRIGGER report_months_episode_update AFTER UPDATE ON episodes BEGIN {old_episode} {new_episode} END",
+        f"CREATE TRIGGER report_months_episode_delete BEFORE DELETE ON episodes BEGIN {old_episode} END",
+        f"CREATE TRIGGER report_months_rhi_update AFTER UPDATE ON return_home_interviews "
+        f"BEGIN {_months_changed(covered.format(row='new'))} END",
+        f"CREATE TRIGGER report_months_rhi_delete BEFORE DELETE ON return_home_interviews "
+        f"BEGIN {_months_changed(covered.format(row='old'))} END",
+        f"CREATE TRIGGER report_months_link_insert AFTER INSERT ON rhi_episodes "
+        f"BEGIN {_months_changed(link.format(row='new'))} END",
+        f"CREATE TRIGGER report_months_link_delete BEFORE DELETE ON rhi_episodes "
+        f"BEGIN {_months_changed(link.format(row='old'))} END",
+        f"CREATE TRIGGER report_months_child_update AFTER UPDATE OF date_of_birth ON children "
+        f"BEGIN {_months_changed(child)} END",
+    ):
+        db.execute(statement)

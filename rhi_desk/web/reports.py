@@ -275,7 +275,8 @@ def dashboard_context() -> dict:
     db = get_db()
     first, last, filters = context["first"], context["last"], context["filters"]
     context["headline"] = headline.headline(db, last, filters, known=context["rows"])
-    held = kpi.interviews_held(db, first, last, filters)
+    held = [dict(h, per_interview=kpi.per_interview(h["episodes"], h["interviews"]))
+            for h in context["beyond_figures"]["held"]]
     context["held"] = [
         {"label": "Interviews held (completed RHIs)", "cells": [{"text": f"{h['interviews']:,}"} for h in held]},
         {"label": "Missing episodes they cover", "cells": [

@@ -1,0 +1,63 @@
+"""Months counted once and kept: read on the next visit, counted again after any change their figures can see,
+never kept while a 72-hour clock is still running."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import time_machine
+from kpi_records import add_child, add_episode, add_rhi
+
+from rhi_desk.reports import figures
+
+
+def _kept(db):
+    return sorted(row[0] for row in db.execute("select distinct month from report_month_figures"))
+
+
+def test_months_are_kept_and_counted_again_after_a_change(hub_db):
+    child = add_child(hub_db, "C1", "2004-05-05")
+    other = add_child(hub_db, "C2", "2004-05-05")
+    e1 = add_episode(hub_db, "E1", child, "2017-09-10 10:00", "2017-09-10 12:00")
+    e2 = add_episode(hub_db, "E2", other, "2017-10-10 10:00", "2017-10-10 12:00")
+    rhi = add_rhi(hub_db, "R1", child, [e1])
+    with time_machine.travel(datetime(2017, 12, 20, 9, 0), tick=False):
+        first = figures.beyond_the_seed(hub_db, "2017-09", "2017-11")
+        assert _kept(hub_db) == ["2017-09", "2017-10", "2017-11"]
+        assert [r["children_offered"] for r in first["table"]] == [0, 0, 0]
+        # A late write-up: September's interview is offered and completed now.
+        hub_db.execute("update return_home_interviews set offered_at = '2017-09-11 09:00', outcome = 'completed', "
+                       "completed_at = '2017-09-11 15:00' where id = ?", [rhi])
+        again = figures.beyond_the_seed(hub_db, "2017-09", "2017-11")
+        assert [r["children_rhi_done"] for r in again["table"]] == [1, 0, 0]
+        assert again["timeliness"]["offer"]["counts"]["within"]["2017-09"] == 1
+        # A new episode, a link, a changed date of birth: each reaches the kept months.
+        e3 = add_episode(hub_db, "E3", other, "2017-11-02 10:00", "2017-11-02 12:00")
+        assert figures.beyond_the_seed(hub_db, "2017-09", "2017-11")["table"][2]["episodes"] == 1
+        add_rhi(hub_db, "R3", other, [e3], offered_at="2017-11-02 13:00")
+        assert figures.beyond_the_seed(hub_db, "2017-11", "2017-11")["table"][0]["children_offered"] == 1
+        hub_db.execute("update children set date_of_birth = '1999-01-01' where id = ?", [other])
+        adult = figures.beyond_the_seed(hub_db, "2017-09", "2017-11")["table"]
+        assert [r["episodes"] for r in adult] == [1, 0, 0]  # C2 was 18 by then: counted nowhere
+        hub_db.execute("update episodes set voided_at = '2017-12-20 09:00' where id = ?", [e1])
+        assert figures.beyond_the_seed(hub_db, "2017-09", "2017-09")["table"][0]["episodes"] == 0
+    assert e2
+
+
+def test_a_month_with_a_clock_still_running_is_counted_every_time(hub_db):
+    child = add_child(hub_db, "C1", "2004-05-05")
+    add_episode(hub_db, "E1", child, "2017-12-18 10:00", "2017-12-19 12:00")
+    with time_machine.travel(datetime(2017, 12, 20, 9, 0), tick=False):
+        wider = figures.beyond_the_seed(hub_db, "2017-11", "2017-12")
+        assert wider["timeliness"]["offer"]["counts"]["pending"]["2017-12"] == 1
+        assert _kept(hub_db) == ["2017-11"]
+    with time_machine.travel(datetime(2017, 12, 24, 9, 0), tick=False):
+        later = figures.beyond_the_seed(hub_db, "2017-11", "2017-12")
+        assert later["timeliness"]["offer"]["counts"]["not_yet"]["2017-12"] == 1
+
+
+def test_figures_as_recorded_on_a_day_are_never_kept(hub_db):
+    child = add_child(hub_db, "C1", "2004-05-05")
+    add_episode(hub_db, "E1", child, "2017-09-10 10:00", "2017-09-10 12:00")
+    with time_machine.travel(datetime(2017, 12, 20, 9, 0), tick=False):
+        figures.beyond_the_seed(hub_db, "2017-09", "2017-09", as_of="2017-12-20 00:00:00")
+    assert _kept(hub_db) == []
