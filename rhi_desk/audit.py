@@ -11,6 +11,7 @@ link (``rhi-desk audit verify``). Triggers refuse UPDATE, DELETE and INSERT OR R
 """
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import sqlite_utils
@@ -18,6 +19,16 @@ import sqlite_utils
 from rhi_desk.clock import now_iso
 from rhi_desk.db import write_transaction
 from rhi_desk.security.audit_chain import GENESIS, entry_hash, shape
+
+
+# The address of the person whose request is being served (set by the web layer for each request);
+# None on the command line.
+_client_address: ContextVar[str | None] = ContextVar("client_address", default=None)
+
+
+def set_client_address(address: str | None) -> None:
+    """Name the client whose request writes the audit entries that follow (None: this machine)."""
+    _client_address.set(address)
 
 
 def record(
@@ -34,13 +45,13 @@ def record(
         last = db.execute("select id, hash from audit_log order by id desc limit 1").fetchone()
         row = {"id": (last[0] + 1) if last else 1, "at": now_iso(), "username": username, "action": action,
                "object_type": object_type, "object_id": None if object_id is None else str(object_id),
-               "detail": shape(detail)}
+               "detail": shape(detail), "client_address": _client_address.get()}
         prev = (last[1] or GENESIS) if last else GENESIS
         db.execute(
-            "insert into audit_log (id, at, username, action, object_type, object_id, detail, prev_hash, hash) "
-            "values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [row["id"], row["at"], username, action, object_type, row["object_id"], row["detail"], prev,
-             entry_hash(prev, row)],
+            "insert into audit_log (id, at, username, action, object_type, object_id, detail, client_address, "
+            "prev_hash, hash) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [row["id"], row["at"], username, action, object_type, row["object_id"], row["detail"],
+             row["client_address"], prev, entry_hash(prev, row)],
         )
 
 

@@ -255,3 +255,22 @@ def m0005_private_keys_sealed(db):
         db.execute("update sync_keys set signing_private = ?, box_private = ? where id = ?",
                    [signing if keystore.is_sealed(signing) else keystore.seal(db.rhi_key, "sync private keys", signing),
                     box if keystore.is_sealed(box) else keystore.seal(db.rhi_key, "sync private keys", box), pk])
+
+
+@migrations(name="0007_hub_network")
+def m0007_hub_network(db):
+    # The hub served to a team: every audit entry names the client address it came from, and sign-in
+    # failures are counted per address as well as per account (guessing across many usernames from one
+    # PC is slowed down too). Old entries have no address: they were all made at this machine.
+    _script(
+        db,
+        """
+ALTER TABLE audit_log ADD COLUMN client_address TEXT;
+CREATE TABLE sign_in_addresses (
+    address TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL DEFAULT 0,
+    last_failure_at TEXT NOT NULL,
+    locked_until TEXT
+) WITHOUT ROWID
+""",
+    )

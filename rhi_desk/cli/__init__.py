@@ -25,6 +25,7 @@ from rhi_desk.cli import security as security_commands
 from rhi_desk.cli import sync as sync_commands
 from rhi_desk.cli.common import db_path, open_db
 from rhi_desk.db import connect
+from rhi_desk.db import install as install_record
 from rhi_desk.web.server import free_port
 
 
@@ -111,20 +112,57 @@ def users_list():
 
 
 @cli.command("serve", with_appcontext=False)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="The address to listen on. Anything but loopback needs --tls-cert/--tls-key.")
 @click.option("--port", type=int, default=0, help="The port (default: a free one).")
+@click.option("--server-name", help="The hub's name on the council's network (the name in its certificate); "
+                                    "the only Host besides loopback that is answered.")
+@click.option("--tls-cert", type=click.Path(dir_okay=False), help="The server's TLS certificate (PEM, with any "
+                                                                  "intermediate certificates after it).")
+@click.option("--tls-key", type=click.Path(dir_okay=False), help="The certificate's private key (PEM).")
+@click.option("--behind-proxy", is_flag=True, help="Plain HTTP on loopback for a reverse proxy on this server "
+                                                   "(IIS, nginx) that serves HTTPS; trusts its forwarded headers.")
 @click.option("--no-browser", is_flag=True, help="Do not open a web browser.")
-def serve(port, no_browser):
-    """Run RHI Desk on 127.0.0.1 for use in a web browser."""
-    _require_db()
-    from waitress import serve as waitress_serve
+def serve(host, port, server_name, tls_cert, tls_key, behind_proxy, no_browser):
+    """Run RHI Desk: on 127.0.0.1 for this machine, or over HTTPS for a whole team."""
+    from rhi_desk.web import server as web_server
 
+    _require_db()
+    db = connect(db_path())
+    role = (install_record(db) or {}).get("role")
+    db.conn.close()
+    try:
+        serve_plan = web_server.plan(host=host, port=port, server_name=server_name, tls_cert=tls_cert,
+                                     tls_key=tls_key, behind_proxy=behind_proxy, install_role=role)
+    except web_server.ServeRefused as exc:
+        raise click.ClickException(str(exc)) from None
     app = create_app()
-    port = port or free_port()
-    url = f"http://127.0.0.1:{port}/"
-    click.echo(f"RHI Desk is running at {url}  (press Ctrl+C to stop)")
-    if not no_browser:
-        threading.Timer(1.0, webbrowser.open, [url]).start()
-    waitress_serve(app, host="127.0.0.1", port=port, threads=8, ident="RHI Desk", _quiet=True)
+    web_server.configure_app(app, serve_plan)
+    if serve_plan.mode == "desktop":
+        from waitress import serve as waitress_serve
+
+        port = port or free_port()
+        url = f"http://127.0.0.1:{port}/"
+        click.echo(f"RHI Desk is running at {url}  (press Ctrl+C to stop)")
+        if not no_browser:
+            threading.Timer(1.0, webbrowser.open, [url]).start()
+        waitress_serve(app, host="127.0.0.1", port=port, threads=8, ident="RHI Desk", _quiet=True)
+        return
+    if not serve_plan.port:
+        serve_plan = web_server.ServePlan(**{**serve_plan.__dict__, "port": free_port(serve_plan.host)})
+        web_server.configure_app(app, serve_plan)
+    try:
+        server = web_server.network_server(app, serve_plan)
+    except OSError as exc:
+        raise click.ClickException(f"RHI Desk could not listen on {serve_plan.host} port {serve_plan.port} "
+                                   f"({exc.strerror or exc}). Choose another --port, or stop what uses it.")
+    click.echo(f"RHI Desk is running at {serve_plan.url}  (press Ctrl+C to stop)")
+    try:
+        server.serve()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
 
 
 @cli.command("window", with_appcontext=False)

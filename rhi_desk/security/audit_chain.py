@@ -61,7 +61,14 @@ def reshape_stored(detail: str | None) -> str | None:
 
 
 def entry_hash(prev_hash: str, row: dict) -> str:
-    """SHA-256 over the previous entry's hash and every column of this one."""
-    body = json.dumps([prev_hash, row["id"], row["at"], row["username"], row["action"], row["object_type"],
-                       row["object_id"], row["detail"]], ensure_ascii=False, separators=(",", ":"))
+    """SHA-256 over the previous entry's hash and every column of this one.
+
+    The client address (the hub served to a team) is hashed when the entry has one; entries made at this
+    machine, and every entry written before addresses were kept, hash exactly as they always did.
+    """
+    fields = [prev_hash, row["id"], row["at"], row["username"], row["action"], row["object_type"],
+              row["object_id"], row["detail"]]
+    if row.get("client_address") is not None:
+        fields.append(row["client_address"])
+    body = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(body.encode("utf-8")).hexdigest()

@@ -19,7 +19,9 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
+from rhi_desk import audit
 from rhi_desk import db as database
+from rhi_desk.web.server import HSTS
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # rhi_desk/
 
@@ -68,6 +70,7 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     WTFormsHelpers(app)
     app.teardown_appcontext(database.close_db)
+    app.teardown_request(lambda exc=None: audit.set_client_address(None))
     app.after_request(security_headers)
 
     from rhi_desk.web import auth, filters
@@ -94,10 +97,16 @@ def init_app(app: Flask) -> None:
 
 
 def refuse_foreign_host():
-    """Refuse any request not addressed to the loopback name (blocks DNS-rebinding attacks)."""
+    """Refuse any request not addressed to this server's own name (blocks DNS-rebinding attacks).
+
+    The loopback names always; on the council's network also the one ``--server-name`` it serves as.
+    The client's address goes into every audit entry this request writes.
+    """
+    audit.set_client_address(request.remote_addr)
     host = (request.host or "").rsplit(":", 1)[0] if not request.host.startswith("[") else request.host
-    if host not in ALLOWED_HOSTS:
-        abort(400, description="This address is not allowed. Open RHI Desk at http://127.0.0.1.")
+    if host.lower() not in current_app.config.get("ALLOWED_HOSTS", ALLOWED_HOSTS):
+        where = current_app.config.get("PUBLIC_URL", "http://127.0.0.1")
+        abort(400, description=f"This address is not allowed. Open RHI Desk at {where}.")
 
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
@@ -139,6 +148,8 @@ def security_headers(response):
     response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
     response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
     response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    if request.is_secure:
+        response.headers["Strict-Transport-Security"] = HSTS
     if request.endpoint not in ("static", "govuk_assets"):
         response.headers["Cache-Control"] = "no-store"
         response.headers["Pragma"] = "no-cache"

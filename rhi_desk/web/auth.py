@@ -32,6 +32,7 @@ from wtforms.validators import EqualTo, InputRequired, Length
 from rhi_desk import accounts, audit, installs
 from rhi_desk.clock import now, now_iso
 from rhi_desk.db import get_db, install, write_transaction
+from rhi_desk.service import address_limits
 
 bp = Blueprint("auth", __name__)
 
@@ -197,7 +198,12 @@ def sign_in():
         if locked_user and request.method == "GET":
             form.username.data = locked_user["username"]
     if form.validate_on_submit():
+        refused = address_limits.refusal(db, request.remote_addr)
+        if refused:
+            return render_template("auth/sign_in.html", form=form, message=refused, locked_user=locked_user)
         result = accounts.sign_in(db, form.username.data, form.password.data)
+        if not result.user:
+            address_limits.record_failure(db, request.remote_addr)
         if result.user:
             session.clear()
             session["user_id"] = result.user["id"]

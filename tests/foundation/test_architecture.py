@@ -22,6 +22,7 @@ LAYERS = [
     ("rhi_desk.clock", 1), ("rhi_desk.audit", 1), ("rhi_desk.accounts", 1), ("rhi_desk.installs", 1),
     ("rhi_desk.register", 2), ("rhi_desk.interviews", 3), ("rhi_desk.intelligence", 3.5),
     ("rhi_desk.reports", 4), ("rhi_desk.sync", 4),
+    ("rhi_desk.service", 4),
     ("rhi_desk.actions", 5),
     ("rhi_desk.demo", 6),
     ("rhi_desk.web", 7), ("rhi_desk.cli", 8), ("rhi_desk.desktop", 8),
