@@ -186,9 +186,65 @@ def derived_key(db: sqlite_utils.Database, purpose: str) -> bytes:
 
 
 def apply_migrations(db: sqlite_utils.Database) -> None:
-    """Bring the schema up to date; safe to call on every start-up."""
+    """Bring the schema up to date; safe to call on every start-up.
+
+    An upgrade of a database that already holds an install is copied first, beside the database
+    (``NAME.before-upgrade-STAMP.db``), so a migration that goes wrong can be undone with ``restore``.
+    """
+    if pending_migrations(db) and db["install"].exists() and _file_of(db):
+        from datetime import datetime
+
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        path = Path(_file_of(db))
+        backup_to(db, path.with_name(f"{path.stem}.before-upgrade-{stamp}.db"))
     for migration_set in MIGRATION_SETS:
         migration_set.apply(db)
+
+
+def known_migrations() -> set[str]:
+    """The names of every migration this version of RHI Desk has."""
+    return {m.name for migration_set in MIGRATION_SETS for m in migration_set._migrations}
+
+
+def pending_migrations(db: sqlite_utils.Database) -> list[str]:
+    """The migrations not yet applied to ``db``, in order."""
+    return [m.name for migration_set in MIGRATION_SETS for m in migration_set.pending(db)]
+
+
+def open_read_only(path: str | os.PathLike) -> sqlite_utils.Database:
+    """Open a database file read-only (a backup being checked): nothing in it is changed."""
+    uri = Path(path).resolve().as_uri() + "?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return sqlite_utils.Database(conn)
+
+
+def backup_to(db: sqlite_utils.Database, dest: str | os.PathLike) -> Path:
+    """Copy ``db`` to the file ``dest`` with SQLite's online backup API: a consistent snapshot even while
+    others write (WAL readers never block writers). The copy is one self-contained file, written beside
+    ``dest`` and renamed into place, so a half-written backup never carries the real name."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    partial = dest.with_name(dest.name + ".partial")
+    partial.unlink(missing_ok=True)
+    target = sqlite3.connect(str(partial), isolation_level=None)
+    try:
+        db.conn.backup(target)  # one step: one read transaction, one consistent moment
+        target.execute("PRAGMA journal_mode = DELETE")
+    finally:
+        target.close()
+    os.replace(partial, dest)
+    return dest
+
+
+def restore_from(source: sqlite_utils.Database, db: sqlite_utils.Database) -> None:
+    """Replace everything in ``db`` with the contents of ``source`` (SQLite's backup API, WAL-safe)."""
+    source.conn.backup(db.conn)
+
+
+def _file_of(db: sqlite_utils.Database) -> str:
+    rows = db.conn.execute("PRAGMA database_list").fetchall()
+    return next((row[2] for row in rows if row[1] == "main"), "")
 
 
 @contextmanager

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import threading
 import webbrowser
@@ -22,6 +23,7 @@ from rhi_desk.cli import intelligence as intelligence_commands
 from rhi_desk.cli import register as register_commands
 from rhi_desk.cli import reports as reports_commands
 from rhi_desk.cli import security as security_commands
+from rhi_desk.cli import service as service_commands
 from rhi_desk.cli import sync as sync_commands
 from rhi_desk.cli.common import db_path, open_db
 from rhi_desk.db import connect
@@ -122,8 +124,14 @@ def users_list():
 @click.option("--tls-key", type=click.Path(dir_okay=False), help="The certificate's private key (PEM).")
 @click.option("--behind-proxy", is_flag=True, help="Plain HTTP on loopback for a reverse proxy on this server "
                                                    "(IIS, nginx) that serves HTTPS; trusts its forwarded headers.")
+@click.option("--backup-folder", type=click.Path(file_okay=False),
+              help="Back up the database into this folder every night while serving.")
+@click.option("--backup-keep", type=click.IntRange(min=1), default=14, show_default=True,
+              help="How many nightly backups to keep.")
+@click.option("--backup-at", default="02:00", show_default=True, help="When the nightly backup runs (HH:MM).")
 @click.option("--no-browser", is_flag=True, help="Do not open a web browser.")
-def serve(host, port, server_name, tls_cert, tls_key, behind_proxy, no_browser):
+def serve(host, port, server_name, tls_cert, tls_key, behind_proxy, backup_folder, backup_keep, backup_at,
+          no_browser):
     """Run RHI Desk: on 127.0.0.1 for this machine, or over HTTPS for a whole team."""
     from rhi_desk.web import server as web_server
 
@@ -136,8 +144,16 @@ def serve(host, port, server_name, tls_cert, tls_key, behind_proxy, no_browser):
                                      tls_key=tls_key, behind_proxy=behind_proxy, install_role=role)
     except web_server.ServeRefused as exc:
         raise click.ClickException(str(exc)) from None
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", backup_at):
+        raise click.ClickException("Give --backup-at as a time of day, for example 02:00.")
     app = create_app()
     web_server.configure_app(app, serve_plan)
+    if backup_folder:
+        from rhi_desk.service.backup import start_nightly
+
+        start_nightly(db_path(), backup_folder, keep=backup_keep, at=backup_at, log=app.logger)
+        click.echo(f"A backup is written to {backup_folder} every night at {backup_at}; the newest "
+                   f"{backup_keep} are kept.")
     if serve_plan.mode == "desktop":
         from waitress import serve as waitress_serve
 
@@ -215,7 +231,7 @@ def demo_group(ctx):
 
 
 for _area in (register_commands, reports_commands, sync_commands, intelligence_commands, audit_commands,
-              actions_commands, security_commands):
+              actions_commands, security_commands, service_commands):
     _area.add_to(cli)
 
 
