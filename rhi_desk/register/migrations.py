@@ -190,3 +190,18 @@ CREATE TABLE IF NOT EXISTS import_mappings (
 )
 """,
     )
+
+
+@migrations(name="0016_record_versions")
+def m0016_record_versions(db):
+    # Two people on the hub can open the same record: each child, episode and RHI carries a version,
+    # raised by the database on every change whoever makes it (a page, the import, a sync file), so a
+    # save made from an older version is caught instead of silently overwriting the other person's.
+    statements = []
+    for table in ("children", "episodes", "return_home_interviews"):
+        statements.append(f"ALTER TABLE {table} ADD COLUMN version INTEGER NOT NULL DEFAULT 1")
+        statements.append(
+            f"CREATE TRIGGER {table}_version AFTER UPDATE ON {table} WHEN NEW.version = OLD.version "
+            f"BEGIN UPDATE {table} SET version = OLD.version + 1 WHERE id = NEW.id; END")
+    for statement in statements:
+        db.execute(statement)

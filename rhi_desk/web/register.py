@@ -50,6 +50,7 @@ from rhi_desk.register.rhi_tracking import RHIError
 from rhi_desk.register.rules import RegisterError
 from rhi_desk.sync import assignees
 from rhi_desk.sync.fileformat import SyncError
+from rhi_desk.web import record_versions
 from rhi_desk.web.auth import refuse_off_hub, roles_required
 
 bp = Blueprint("register", __name__)
@@ -277,16 +278,21 @@ def edit_child(child_id):
     del form.child_id
     if request.method == "GET":
         _audit_view(db, child_id, "edit")
+    opened, changed = record_versions.opened_for(record, record_versions.CHILD), None
     if form.validate_on_submit():
         try:
-            register_children.update_child(db, child_id, by=g.user["username"], **form.values())
+            changed = record_versions.save_unless_changed(db, "children", child_id, record_versions.CHILD, lambda: (
+                register_children.update_child(db, child_id, by=g.user["username"], **form.values())))
         except RegisterError as exc:
             _show_error(form, exc, {"name": "name", "date_of_birth": "date_of_birth", "sex": "sex",
                                     "placement": "placement", "responsible_la": "responsible_la"}, "name")
         else:
-            flash("Child's details saved.")
-            return redirect(url_for("register.child", child_id=child_id))
-    return render_template("register/child_form.html", form=form, child=record, then=None)
+            if not changed:
+                flash("Child's details saved.")
+                return redirect(url_for("register.child", child_id=child_id))
+            opened = record_versions.merge(form, changed)
+    return render_template("register/child_form.html", form=form, child=record, then=None, opened=opened,
+                           changed=changed)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -365,18 +371,23 @@ def edit_missing(episode_id):
     form = MissingForm(data=None if request.method == "POST" else {
         **episode, "start_date": datetime.fromisoformat(episode["start"]).date(), "start_time": episode["start"][11:16]})
     del form.episode_type
+    opened, changed = record_versions.opened_for(episode, record_versions.MISSING), None
     if form.validate_on_submit():
         try:
-            register_episodes.update_missing(db, episode_id, start=_moment(form.start_date, form.start_time),
+            changed = record_versions.save_unless_changed(db, "episodes", episode_id, record_versions.MISSING, lambda: (
+                register_episodes.update_missing(db, episode_id, start=_moment(form.start_date, form.start_time),
                                     reported_by=form.reported_by.data, police_reference=form.police_reference.data,
                                     police_risk=form.police_risk.data or None,
-                                    circumstances=form.circumstances.data, by=g.user["username"])
+                                    circumstances=form.circumstances.data, by=g.user["username"])))
         except RegisterError as exc:
             _show_error(form, exc, {"start": "start_date", "police_risk": "police_risk"}, "start_date")
         else:
-            flash("Missing notification corrected.")
-            return redirect(url_for("register.episode", episode_id=episode_id))
-    return render_template("register/missing_form.html", form=form, child=record, episode=episode)
+            if not changed:
+                flash("Missing notification corrected.")
+                return redirect(url_for("register.episode", episode_id=episode_id))
+            opened = record_versions.merge(form, changed)
+    return render_template("register/missing_form.html", form=form, child=record, episode=episode, opened=opened,
+                           changed=changed)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -434,18 +445,22 @@ def record_found(episode_id):
     if request.method == "GET" and record["end"]:
         data = {**record, "end_date": datetime.fromisoformat(record["end"]).date(), "end_time": record["end"][11:16]}
     form = FoundForm(data=data)
+    opened, changed = record_versions.opened_for(record, record_versions.FOUND), None
     if form.validate_on_submit():
         try:
-            register_episodes.record_found(db, episode_id, end=_moment(form.end_date, form.end_time),
+            changed = record_versions.save_unless_changed(db, "episodes", episode_id, record_versions.FOUND, lambda: (
+                register_episodes.record_found(db, episode_id, end=_moment(form.end_date, form.end_time),
                                   found_where=form.found_where.data, found_by=form.found_by.data,
-                                  found_how=form.found_how.data, by=g.user["username"])
+                                  found_how=form.found_how.data, by=g.user["username"])))
         except (RegisterError, RHIError) as exc:
             _show_error(form, exc, {"end": "end_date", "start": "end_date"}, "end_date")
         else:
-            flash(f"Found notification recorded for {record['child_name']}."
-                  + ("" if record["other_la"] else " The 72-hour clock for the return home interview has started."))
-            return redirect(url_for("register.episode", episode_id=episode_id))
-    return render_template("register/found_form.html", form=form, episode=record)
+            if not changed:
+                flash(f"Found notification recorded for {record['child_name']}."
+                      + ("" if record["other_la"] else " The 72-hour clock for the return home interview has started."))
+                return redirect(url_for("register.episode", episode_id=episode_id))
+            opened = record_versions.merge(form, changed)
+    return render_template("register/found_form.html", form=form, episode=record, opened=opened, changed=changed)
 
 
 @bp.route("/episodes/<episode_id>/type", methods=["GET", "POST"])
@@ -574,18 +589,23 @@ def rhi_offer(episode_id, rhi_id):
             data = {**rhi, "offered_date": datetime.fromisoformat(rhi["offered_at"][:10]).date(),
                     "offered_time": rhi["offered_at"][11:16] or None}
     form = OfferForm(data=data)
+    opened, changed = record_versions.opened_for(rhi, record_versions.OFFER), None
     if form.validate_on_submit():
         try:
-            rhi_tracking.record_offer(db, rhi_id, _moment(form.offered_date, form.offered_time),
-                                      form.offered_how.data, form.offered_by.data, by=g.user["username"])
+            changed = record_versions.save_unless_changed(
+                db, "return_home_interviews", rhi_id, record_versions.OFFER, lambda: rhi_tracking.record_offer(
+                    db, rhi_id, _moment(form.offered_date, form.offered_time), form.offered_how.data,
+                    form.offered_by.data, by=g.user["username"]))
         except RHIError as exc:
             _show_error(form, exc, {}, "offered_how" if "how" in str(exc) else "offered_date")
         else:
-            flash("Offer recorded.")
-            return redirect(url_for("register.episode", episode_id=episode_id))
+            if not changed:
+                flash("Offer recorded.")
+                return redirect(url_for("register.episode", episode_id=episode_id))
+            opened = record_versions.merge(form, changed)
     clock = register_episodes.episode_clock(record, [])
-    return render_template("register/rhi_offer.html", form=form, episode=record, rhi=rhi,
-                           clock_label=register_episodes.clock_label(record, clock), clock=clock)
+    return render_template("register/rhi_offer.html", form=form, episode=record, rhi=rhi, opened=opened,
+                           changed=changed, clock_label=register_episodes.clock_label(record, clock), clock=clock)
 
 
 @bp.route("/episodes/<episode_id>/rhi/<rhi_id>/outcome", methods=["GET", "POST"])
@@ -601,6 +621,7 @@ def rhi_outcome(episode_id, rhi_id):
             data.update(completed_date=datetime.fromisoformat(rhi["completed_at"][:10]).date(),
                         completed_time=rhi["completed_at"][11:16] or None)
     form = OutcomeForm(data=data)
+    opened, changed = record_versions.opened_for(rhi, record_versions.OUTCOME), None
     if form.validate_on_submit():
         completed_at = None
         if form.outcome.data == "completed":
@@ -610,18 +631,22 @@ def rhi_outcome(episode_id, rhi_id):
                     "Enter both the date and the time the interview was held"]
         if not form.errors:
             try:
-                rhi_tracking.record_outcome(db, rhi_id, form.outcome.data, reason=form.reason.data,
-                                            attempts=form.attempts.data, completed_at=completed_at,
-                                            by=g.user["username"])
+                changed = record_versions.save_unless_changed(
+                    db, "return_home_interviews", rhi_id, record_versions.OUTCOME, lambda: rhi_tracking.record_outcome(
+                        db, rhi_id, form.outcome.data, reason=form.reason.data, attempts=form.attempts.data,
+                        completed_at=completed_at, by=g.user["username"]))
             except RHIError as exc:
                 message = str(exc)
                 target = ("reason" if "why" in message else "completed_date" if "held" in message
                           or "dates" in message else "outcome")
                 _show_error(form, exc, {}, target)
             else:
-                flash(f"Outcome recorded: {rhi_tracking.OUTCOMES[form.outcome.data]}.")
-                return redirect(url_for("register.episode", episode_id=episode_id))
-    return render_template("register/rhi_outcome.html", form=form, episode=record, rhi=rhi)
+                if not changed:
+                    flash(f"Outcome recorded: {rhi_tracking.OUTCOMES[form.outcome.data]}.")
+                    return redirect(url_for("register.episode", episode_id=episode_id))
+                opened = record_versions.merge(form, changed)
+    return render_template("register/rhi_outcome.html", form=form, episode=record, rhi=rhi, opened=opened,
+                           changed=changed)
 
 
 @bp.route("/episodes/<episode_id>/rhi/<rhi_id>/episodes", methods=["GET", "POST"])
