@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import click
 
-from rhi_desk.cli.common import db_path
+from rhi_desk.cli.common import db_path, open_db
 from rhi_desk.service import backup as backups
+from rhi_desk.service import governance
 
 
 def add_to(cli: click.Group) -> None:
     """Add this area's commands to the ``rhi-desk`` group."""
     cli.add_command(backup_command)
     cli.add_command(restore_command)
+    cli.add_command(subject_access_command)
 
 
 @click.command("backup")
@@ -51,3 +53,21 @@ def restore_command(source, yes):
     except backups.BackupError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Restored {path} from {source}." + (f" What it held before is kept in {kept}." if kept else ""))
+
+
+@click.command("subject-access")
+@click.argument("child_id")
+@click.option("--out", type=click.Path(dir_okay=False), required=True, help="The JSON file to write.")
+def subject_access_command(child_id, out):
+    """Export everything held about one child into one file (a subject access request)."""
+    import json
+    from pathlib import Path
+
+    db = open_db()
+    try:
+        export = governance.subject_access(db, child_id, by="command line")
+    except governance.GovernanceError as exc:
+        raise click.ClickException(str(exc)) from None
+    Path(out).write_text(json.dumps(export, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    tables = ", ".join(f"{name} ({len(rows)})" for name, rows in export["records"].items())
+    click.echo(f"Wrote {out}: {tables}; {len(export['audit_log'])} audit entries.")

@@ -1,7 +1,9 @@
 """Administration: users and the audit log."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+import json
+
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovPasswordInput,
@@ -14,6 +16,7 @@ from wtforms.validators import InputRequired, Length
 
 from rhi_desk import accounts, audit
 from rhi_desk.db import get_db
+from rhi_desk.service import governance
 from rhi_desk.web.auth import roles_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -68,7 +71,52 @@ def unlock(username):
 @bp.route("/audit")
 @roles_required("admin", "manager")
 def audit_log():
-    """The newest audit entries, optionally for one record."""
-    entries = audit.entries(get_db(), object_type=request.args.get("type") or None,
-                            object_id=request.args.get("id") or None, limit=500)
-    return render_template("admin/audit.html", entries=entries)
+    """The audit log, filtered by child, user, action and dates, paged through every entry."""
+    db = get_db()
+    args = request.args
+    filters = {name: (args.get(name) or "").strip() or None
+               for name in ("child_id", "username", "action", "date_from", "date_to")}
+    if args.get("type") == "child" and args.get("id"):  # the links from a child's page
+        filters["child_id"] = args["id"]
+    errors = {name: "Enter the date as YYYY-MM-DD, for example 2026-11-02" for name in ("date_from", "date_to")
+              if filters[name] and not _is_date(filters[name])}
+    for name in errors:
+        filters[name] = None
+    before = args.get("before", type=int)
+    page = governance.search_audit(db, before=before, **filters)
+    return render_template("admin/audit.html", page=page, filters=filters, errors=errors, before=before,
+                           actions=governance.actions(db),
+                           users=[u["username"] for u in accounts.list_users(db)])
+
+
+def _is_date(text: str) -> bool:
+    from datetime import date
+
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10
+
+
+@bp.route("/subject-access", methods=["GET", "POST"])
+@roles_required("admin", "manager")
+def subject_access():
+    """Export everything held about one child into one file, for a subject access request."""
+    db = get_db()
+    error = None
+    child_id = (request.form.get("child_id") or "").strip()
+    if request.method == "POST":
+        if not child_id:
+            error = "Enter the child's id"
+        else:
+            try:
+                export = governance.subject_access(db, child_id, by=g.user["username"])
+            except governance.GovernanceError as exc:
+                error = str(exc)
+            else:
+                body = json.dumps(export, indent=2, ensure_ascii=False, default=str)
+                name = f"subject-access-{export['child_id']}-{export['exported_at'][:10]}.json"
+                return Response(body, mimetype="application/json",
+                                headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return render_template("admin/subject_access.html", error=error, child_id=child_id)
