@@ -205,3 +205,18 @@ def m0016_record_versions(db):
             f"BEGIN UPDATE {table} SET version = OLD.version + 1 WHERE id = NEW.id; END")
     for statement in statements:
         db.execute(statement)
+
+
+@migrations(name="0017_allocation")
+def m0017_allocation(db):
+    # Who in the missing team works on an episode or an RHI (a username): shown on Today and in
+    # My interviews. Separate from assigned_to, which names who holds the interview itself.
+    _script(
+        db,
+        """
+ALTER TABLE episodes ADD COLUMN allocated_to TEXT;
+ALTER TABLE return_home_interviews ADD COLUMN allocated_to TEXT;
+CREATE INDEX episodes_allocated ON episodes (allocated_to) WHERE allocated_to IS NOT NULL;
+CREATE INDEX rhi_allocated ON return_home_interviews (allocated_to) WHERE allocated_to IS NOT NULL
+""",
+    )

@@ -40,7 +40,7 @@ _NOT_OFFERED = ("not exists (select 1 from rhi_episodes re join return_home_inte
                 f"where re.episode = e.id and ({counting.offered_sql('r')} or r.outcome is not null))")
 _LIVE = counting.live_sql("e")
 _ROW = ('e.id, e.episode_id, e.episode_type, e.start, e."end", e.other_la, e.looked_after, e.placement, '
-        "e.police_risk, c.child_id, c.name, c.responsible_la")
+        "e.police_risk, c.child_id, c.name, c.responsible_la, e.allocated_to")
 
 
 def today(db: sqlite_utils.Database, at: datetime | None = None, overdue_shown: int = OVERDUE_SHOWN) -> Today:
