@@ -131,11 +131,11 @@ def main(argv=None) -> int:
         try:
             server.stdout.readline()
             base = f"https://127.0.0.1:{port}"
-            for _ in range(100):
+            for _ in range(300):
                 try:
-                    hub_session(cert).get(base + "/sign-in", timeout=5)
+                    hub_session(cert).get(base + "/sign-in", timeout=60)
                     break
-                except requests.exceptions.ConnectionError:
+                except requests.exceptions.RequestException:
                     time.sleep(0.2)
             print(f"Signing in {len(names)} users...", flush=True)
             sessions = []

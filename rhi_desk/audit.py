@@ -11,13 +11,17 @@ link (``rhi-desk audit verify``). Triggers refuse UPDATE, DELETE and INSERT OR R
 """
 from __future__ import annotations
 
+import atexit
+import queue
+import threading
+import time
 from contextvars import ContextVar
 from dataclasses import dataclass
 
 import sqlite_utils
 
 from rhi_desk.clock import now_iso
-from rhi_desk.db import write_transaction
+from rhi_desk.db import OperationalError, write_transaction
 from rhi_desk.security.audit_chain import GENESIS, entry_hash, shape
 
 
@@ -40,19 +44,99 @@ def record(
     object_id: str | int | None = None,
     detail: dict | str | None = None,
 ) -> None:
-    """Append one entry (``action`` like ``child.view`` or ``sign_in.failed``), chained to the one before."""
+    """Append one entry to the audit log (``action`` like ``child.view`` or ``sign_in.failed``).
+
+    Inside a write transaction the entry is part of it. On its own (a page view's entry) it waits at
+    most a moment for the write lock; while long work holds the lock (a big import) the entry is handed
+    to a background writer that adds it as soon as the lock is free, with the time it happened, so no
+    one's page waits for someone else's import.
+    """
+    row = {"at": now_iso(), "username": username, "action": action, "object_type": object_type,
+           "object_id": None if object_id is None else str(object_id), "detail": shape(detail),
+           "client_address": _client_address.get()}
+    if db.conn.in_transaction:
+        _insert(db, row)
+        return
+    conn = db.conn
+    waited = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    conn.execute(f"PRAGMA busy_timeout = {QUICK_WAIT_MS}")
+    try:
+        _insert(db, row)
+    except OperationalError as exc:
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            raise
+        path = next((r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
+        if not path:
+            raise
+        _deferred.put((path, row))
+        _start_writer()
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {waited}")
+
+
+QUICK_WAIT_MS = 300
+_deferred: queue.Queue = queue.Queue()
+_writer_lock = threading.Lock()
+_writer: threading.Thread | None = None
+
+
+def _insert(db, entry: dict) -> None:
+    """Write one entry chained to the one before: the read of the last hash and the insert are one
+    write transaction, so two writers can never chain to the same entry."""
     with write_transaction(db):
         last = db.execute("select id, hash from audit_log order by id desc limit 1").fetchone()
-        row = {"id": (last[0] + 1) if last else 1, "at": now_iso(), "username": username, "action": action,
-               "object_type": object_type, "object_id": None if object_id is None else str(object_id),
-               "detail": shape(detail), "client_address": _client_address.get()}
+        row = dict(entry, id=(last[0] + 1) if last else 1)
         prev = (last[1] or GENESIS) if last else GENESIS
         db.execute(
             "insert into audit_log (id, at, username, action, object_type, object_id, detail, client_address, "
             "prev_hash, hash) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [row["id"], row["at"], username, action, object_type, row["object_id"], row["detail"],
-             row["client_address"], prev, entry_hash(prev, row)],
+            [row["id"], row["at"], row["username"], row["action"], row["object_type"], row["object_id"],
+             row["detail"], row["client_address"], prev, entry_hash(prev, row)],
         )
+
+
+def _start_writer() -> None:
+    global _writer
+    with _writer_lock:
+        if _writer is None or not _writer.is_alive():
+            _writer = threading.Thread(target=_write_deferred, name="rhi-desk-audit-writer", daemon=True)
+            _writer.start()
+
+
+def _write_deferred() -> None:
+    """Add the entries that could not be written at once, in order, each as soon as the lock allows."""
+    from rhi_desk.db import connect
+
+    connections = {}
+    while True:
+        path, row = _deferred.get()
+        try:
+            while True:
+                try:
+                    db = connections.get(path) or connections.setdefault(path, connect(path, migrate=False))
+                    _insert(db, row)
+                    break
+                except OperationalError as exc:
+                    if "locked" not in str(exc) and "busy" not in str(exc):
+                        raise
+                    time.sleep(0.2)
+        except Exception:  # never lose the writer thread; the failure is in the log
+            import logging
+
+            logging.getLogger("rhi_desk.audit").exception("An audit entry could not be written: %s", row)
+        finally:
+            _deferred.task_done()
+
+
+def flush(timeout: float = 60) -> bool:
+    """Wait until every deferred entry is written (at exit, and in tests); True if none is left."""
+    deadline = time.monotonic() + timeout
+    while _deferred.unfinished_tasks and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not _deferred.unfinished_tasks
+
+
+atexit.register(flush, 60)
 
 
 @dataclass
