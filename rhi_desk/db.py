@@ -159,17 +159,8 @@ def _encrypt_plain_database(path: Path) -> None:
 
 
 def backup(db: sqlite_utils.Database, target: str | os.PathLike) -> Path:
-    """Copy the open database to ``target`` with SQLite's backup API: encrypted with the same key, 0600."""
-    target = Path(target)
-    files.private_file(target)
-    conn = sqlite3.connect(str(target))
-    try:
-        if ENCRYPTED:
-            conn.execute(f"PRAGMA key = \"x'{db.rhi_key.hex()}'\"")
-        db.conn.backup(conn)
-    finally:
-        conn.close()
-    return target
+    """Copy the open database to ``target`` (see :func:`backup_to`): encrypted with the same key, 0600."""
+    return backup_to(db, target)
 
 
 def keyed_connection(path: str | os.PathLike, key: bytes):
@@ -212,23 +203,38 @@ def pending_migrations(db: sqlite_utils.Database) -> list[str]:
 
 
 def open_read_only(path: str | os.PathLike) -> sqlite_utils.Database:
-    """Open a database file read-only (a backup being checked): nothing in it is changed."""
+    """Open a database file read-only (a backup being checked) with this user's key: nothing in it is changed.
+
+    A file encrypted under another key (or not a database at all) opens, but its first read raises
+    ``DatabaseError``: the caller says which.
+    """
     uri = Path(path).resolve().as_uri() + "?mode=ro"
     conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+    if ENCRYPTED:
+        key = keystore.database_key(create=False)
+        if key is not None:
+            conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    return sqlite_utils.Database(conn)
+    db = sqlite_utils.Database(conn)
+    db.rhi_key = keystore.database_key(create=False) if ENCRYPTED else None
+    return db
 
 
 def backup_to(db: sqlite_utils.Database, dest: str | os.PathLike) -> Path:
     """Copy ``db`` to the file ``dest`` with SQLite's online backup API: a consistent snapshot even while
     others write (WAL readers never block writers). The copy is one self-contained file, written beside
-    ``dest`` and renamed into place, so a half-written backup never carries the real name."""
+    ``dest`` and renamed into place, so a half-written backup never carries the real name. It is encrypted
+    with the same key as ``db`` and readable by this user alone, like the database itself."""
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    if not dest.parent.exists():
+        files.private_dir(dest.parent)
     partial = dest.with_name(dest.name + ".partial")
     partial.unlink(missing_ok=True)
+    files.private_file(partial)
     target = sqlite3.connect(str(partial), isolation_level=None)
     try:
+        if ENCRYPTED:
+            target.execute(f"PRAGMA key = \"x'{db.rhi_key.hex()}'\"")
         db.conn.backup(target)  # one step: one read transaction, one consistent moment
         target.execute("PRAGMA journal_mode = DELETE")
     finally:

@@ -8,7 +8,6 @@ to date; ``backup_to_folder`` is the nightly copy that keeps the newest N.
 from __future__ import annotations
 
 import os
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from rhi_desk import audit
-from rhi_desk.db import backup_to, connect, known_migrations, open_read_only, restore_from
+from rhi_desk.db import DatabaseError, backup_to, connect, known_migrations, open_read_only, restore_from
 
 NIGHTLY_PREFIX = "rhi-desk-"
 DEFAULT_KEEP = 14
@@ -66,13 +65,15 @@ def check(path: str | os.PathLike) -> BackupInfo:
         raise BackupError(f"There is no file at {path}.")
     try:
         db = open_read_only(path)
-    except sqlite3.Error:
+    except DatabaseError:
         raise BackupError(f"{path} could not be opened as a database.") from None
     try:
         try:
             tables = set(db.table_names())
-        except sqlite3.DatabaseError:
-            raise BackupError(f"{path} is not an RHI Desk database (it is not a SQLite database at all).") from None
+        except DatabaseError:
+            raise BackupError(f"{path} is not an RHI Desk database this account can open: it is not a database "
+                              f"at all, or it is encrypted with another account's or another computer's key "
+                              f"(to move an install, use its passphrase export).") from None
         if not {"install", "_sqlite_migrations", "audit_log"} <= tables:
             raise BackupError(f"{path} is not an RHI Desk database: it has none of RHI Desk's records.")
         result = db.conn.execute("PRAGMA integrity_check").fetchone()[0]

@@ -7,14 +7,19 @@ import threading
 
 import time_machine
 
-from rhi_desk.db import MIGRATION_SETS, connect
+from rhi_desk.db import MIGRATION_SETS, connect, open_read_only
 from rhi_desk.register import children
 from rhi_desk.service import backup as backups
 
 
 
+def keyed(path):
+    """The backup opened as RHI Desk opens it: with this user's database key."""
+    return open_read_only(path).conn
+
+
 def integrity(path) -> str:
-    conn = sqlite3.connect(path)
+    conn = keyed(path)
     try:
         return conn.execute("PRAGMA integrity_check").fetchone()[0]
     finally:
@@ -55,7 +60,7 @@ def test_a_backup_under_write_load_is_sound_and_restore_accepts_it(hub_db, db_pa
     for copy in copies:
         assert integrity(copy) == "ok"
         # Nothing half-written: every child in the copy has its audit entry, in the same snapshot.
-        conn = sqlite3.connect(copy)
+        conn = keyed(copy)
         in_copy = {r[0] for r in conn.execute("select child_id from children")}
         audited = {r[0] for r in conn.execute("select object_id from audit_log where action = 'child.create'")}
         conn.close()
@@ -78,7 +83,7 @@ def test_restore_keeps_what_it_replaces(hub_db, db_path, tmp_path, cli):
     db = connect(db_path)
     assert [r[0] for r in db.execute("select child_id from children")] == ["C1"]
     kept = result.output.split("kept in ")[1].strip().rstrip(".")
-    assert {r[0] for r in sqlite3.connect(kept).execute("select child_id from children")} == {"C1", "C2"}
+    assert {r[0] for r in keyed(kept).execute("select child_id from children")} == {"C1", "C2"}
     # Answering no restores nothing.
     result = cli("restore", tmp_path / "monday.db", input="n\n")
     assert result.exit_code != 0 and "Nothing was restored" in result.output
@@ -91,10 +96,9 @@ def test_restore_refuses_what_is_not_a_sound_rhi_desk_backup(hub_db, db_path, tm
     sqlite3.connect(other).execute("create table t (x)").connection.commit()
     newer = tmp_path / "newer.db"
     assert cli("backup", "--out", newer).exit_code == 0
-    conn = sqlite3.connect(newer)
+    conn = connect(newer, migrate=False).conn
     conn.execute("insert into _sqlite_migrations (migration_set, name, applied_at) "
                  "values ('rhi_desk', '0099_from_the_future', '2027-01-01')")
-    conn.commit()
     conn.close()
     children.create_child(hub_db, "C1", name="Amy Brown", looked_after=False, other_la=False)
     for path, words in [(text, "is not an RHI Desk database"), (other, "is not an RHI Desk database"),
@@ -142,8 +146,28 @@ def test_an_upgrade_backs_up_before_it_migrates(tmp_path):
     made = list(tmp_path.glob("hub.before-upgrade-*.db"))
     assert len(made) == 1
     info = backups.check(made[0])  # the copy is the database as it was, before the new migration
-    names = {r[0] for r in sqlite3.connect(made[0]).execute("select name from _sqlite_migrations")}
+    names = {r[0] for r in keyed(made[0]).execute("select name from _sqlite_migrations")}
     assert "0007_hub_network" not in names and info.children == 1
-    assert "0007_hub_network" in {r[0] for r in sqlite3.connect(old).execute("select name from _sqlite_migrations")}
+    assert "0007_hub_network" in {r[0] for r in keyed(old).execute("select name from _sqlite_migrations")}
     connect(old).conn.close()  # nothing pending now: no second copy
     assert len(list(tmp_path.glob("hub.before-upgrade-*.db"))) == 1
+
+
+def test_a_backup_is_encrypted_and_private_like_the_database(hub_db, tmp_path, cli):
+    import os
+    import stat
+
+    children.create_child(hub_db, "C1", name="Amy Brown", looked_after=False, other_la=False)
+    copy = tmp_path / "copy.db"
+    assert cli("backup", "--out", copy).exit_code == 0
+    assert stat.S_IMODE(os.stat(copy).st_mode) == 0o600
+    assert b"Amy Brown" not in copy.read_bytes() and not copy.read_bytes().startswith(b"SQLite format 3")
+    plain = sqlite3.connect(copy)
+    try:
+        plain.execute("select count(*) from children").fetchone()
+        readable = True
+    except sqlite3.DatabaseError:
+        readable = False
+    finally:
+        plain.close()
+    assert not readable, "a backup must not be readable without the key"
