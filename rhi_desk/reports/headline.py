@@ -7,8 +7,8 @@ import sqlite_utils
 
 from rhi_desk.clock import now
 from rhi_desk.register import counting
-from rhi_desk.register.rules import OVERDUE_LOOKBACK, RETURN_WINDOW
-from rhi_desk.reports import figures, kpi
+from rhi_desk.register.rules import OVERDUE_COUNT_LIMIT, OVERDUE_LOOKBACK, RETURN_WINDOW
+from rhi_desk.reports import figures, kpi, month_cache
 
 MINUS = "\u2212"
 
@@ -67,11 +67,16 @@ def headline(db: sqlite_utils.Database, month: str, filters: kpi.Filters = kpi.N
         })
     overdue = None
     if not filters.recorded_on:
-        # One pass for now and the two month ends; at the present moment it is Today's count.
+        # Today's count now, and the same rule at the two month ends (kept once counted).
         moment = (at or now()).replace(microsecond=0)
-        overdue, *then = overdue_at(db, [moment, month_end(previous["month"]), month_end(year_ago)])
-        overdue = {"value": overdue, "text": f"{overdue:,}",
-                   "previous": _change(overdue, then[0], "count"), "year": _change(overdue, then[1], "count")}
+        overdue = overdue_now(db, moment)
+        then = overdue_at_month_ends(db, [previous["month"], year_ago], moment)
+        if overdue > OVERDUE_COUNT_LIMIT:
+            overdue = {"value": overdue, "text": f"over {OVERDUE_COUNT_LIMIT:,}",
+                       "previous": _change(None, None, "count"), "year": _change(None, None, "count")}
+        else:
+            overdue = {"value": overdue, "text": f"{overdue:,}",
+                       "previous": _change(overdue, then[0], "count"), "year": _change(overdue, then[1], "count")}
     return {"month": month, "previous_month": previous["month"], "year_ago": year_ago, "tiles": tiles,
             "overdue_now": overdue, "rows": rows}
 
@@ -79,6 +84,51 @@ def headline(db: sqlite_utils.Database, month: str, filters: kpi.Filters = kpi.N
 def month_end(month: str) -> datetime:
     """The last second of ``month``."""
     return datetime.strptime(kpi.next_month(month) + "-01", "%Y-%m-%d") - timedelta(seconds=1)
+
+
+def overdue_now(db: sqlite_utils.Database, moment: datetime) -> int:
+    """Today's count of returns overdue an RHI offer at ``moment``, counted without listing them.
+
+    The same rule as :func:`overdue_at` (and Today), read from the RHIs still awaiting an offer and
+    the recent returns with no RHI record, without the earlier moments' candidates.
+    """
+    cut = (moment - RETURN_WINDOW).strftime("%Y-%m-%d %H:%M:%S")
+    back = (moment - OVERDUE_LOOKBACK).strftime("%Y-%m-%d %H:%M")
+    live = counting.live_sql("e")
+    settled = (f"({counting.offered_sql('r2')} or r2.outcome is not null)")
+    # Like Today, counted exactly up to OVERDUE_COUNT_LIMIT: beyond it the count stops early.
+    row = db.execute(f"""
+        select (select count(*) from (
+                  select distinct re.episode from return_home_interviews r indexed by rhi_awaiting_offer
+                  join rhi_episodes re on re.rhi = r.id join episodes e on e.id = re.episode
+                  where r.offered_at is null and r.outcome is null and e."end" <= :cut and e.other_la = 0 and {live}
+                    and not exists (select 1 from rhi_episodes re2 join return_home_interviews r2 on r2.id = re2.rhi
+                                    where re2.episode = e.id and {settled}) limit :cap)),
+               (select count(*) from (
+                  select 1 from episodes e where e."end" >= :back and e."end" <= :cut and e.other_la = 0
+                    and {live} and not exists (select 1 from rhi_episodes re where re.episode = e.id) limit :cap))""",
+                     {"cut": cut, "back": back, "cap": OVERDUE_COUNT_LIMIT + 1}).fetchone()
+    return int(row[0] or 0) + int(row[1] or 0)
+
+
+def overdue_at_month_ends(db: sqlite_utils.Database, months: list[str], moment: datetime) -> list[int | None]:
+    """:func:`overdue_at` at the end of each of ``months``, kept once counted (reports/month_cache.py).
+
+    A month end's count can change only when a record of that month or an earlier one changes, so a
+    kept count is dropped with any change up to its month. A month not yet ended gives None.
+    """
+    month_cache.forget_changed(db)
+    key = month_cache.cache_key({"figure": "overdue_at_month_end"})
+    ended = [m for m in months if month_end(m) < moment]
+    kept = {}
+    for month in ended:
+        kept.update(month_cache.kept(db, key, [month]))
+    wanted = [m for m in ended if m not in kept]
+    counted = dict(zip(wanted, overdue_at(db, [month_end(m) for m in wanted])))
+    month_cache.keep(db, key, {m: {"overdue": n, "stable": True} for m, n in counted.items()},
+                     moment.strftime("%Y-%m-%d %H:%M:%S"))
+    values = {**{m: part["overdue"] for m, part in kept.items()}, **counted}
+    return [values.get(m) for m in months]
 
 
 def overdue_at(db: sqlite_utils.Database, moments: list[datetime]) -> list[int]:
@@ -117,6 +167,7 @@ def overdue_at(db: sqlite_utils.Database, moments: list[datetime]) -> list[int]:
             union select re.episode from return_home_interviews r join rhi_episodes re on re.rhi = r.id
             where r.offered_at > :earliest or (r.outcome = 'completed' and r.completed_at > :earliest)
             union select e.id from episodes e where e."end" >= :back_min and e."end" <= :cut_max
+              and not exists (select 1 from rhi_episodes re where re.episode = e.id)
         ),
         k as (
             select c.episode, count(r.id) > 0 as has_rhi,

@@ -32,6 +32,9 @@ def forget_changed(db: sqlite_utils.Database) -> None:
         return
     with write_transaction(db):
         db.execute("delete from report_month_figures where month in (select month from report_months_changed)")
+        # Counts at a month's end (the overdue tile's) see every earlier month's records too.
+        db.execute("delete from report_month_figures where key like '%overdue_at_month_end%' "
+                   "and month >= (select min(month) from report_months_changed)")
         db.execute("delete from report_months_changed")
 
 

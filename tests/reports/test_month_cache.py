@@ -61,3 +61,22 @@ def test_figures_as_recorded_on_a_day_are_never_kept(hub_db):
     with time_machine.travel(datetime(2017, 12, 20, 9, 0), tick=False):
         figures.beyond_the_seed(hub_db, "2017-09", "2017-09", as_of="2017-12-20 00:00:00")
     assert _kept(hub_db) == []
+
+
+def test_the_overdue_tile_keeps_month_end_counts_until_an_earlier_record_changes(hub_db):
+    from rhi_desk.reports import headline
+
+    child = add_child(hub_db, "C1")
+    e1 = add_episode(hub_db, "E1", child, "2017-09-30 10:00", "2017-10-01 10:00")
+    rhi = add_rhi(hub_db, "R1", child, [e1])
+    moment = datetime(2017, 12, 20, 9, 0)
+    with time_machine.travel(moment, tick=False):
+        assert headline.overdue_at_month_ends(hub_db, ["2017-10", "2017-12"], moment) == [1, None]
+        assert headline.overdue_now(hub_db, moment) == 1
+        # The offer, recorded late but dated 2 October: not overdue at the end of October after all.
+        hub_db.execute("update return_home_interviews set offered_at = '2017-10-02 09:00' where id = ?", [rhi])
+        assert headline.overdue_at_month_ends(hub_db, ["2017-10"], moment) == [0]
+        assert headline.overdue_now(hub_db, moment) == 0
+        # A September episode changing reaches October's month end too.
+        hub_db.execute("update return_home_interviews set offered_at = null where id = ?", [rhi])
+        assert headline.overdue_at_month_ends(hub_db, ["2017-10"], moment) == [1]
