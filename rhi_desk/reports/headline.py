@@ -150,6 +150,9 @@ def overdue_at(db: sqlite_utils.Database, moments: list[datetime]) -> list[int]:
         params[f"back{n}"] = (moment - OVERDUE_LOOKBACK).strftime("%Y-%m-%d %H:%M")
         sums.append(f"""sum(e."end" <= :cut{n} and (k.has_rhi or e."end" >= :back{n})
                          and (k.settled is null or k.settled > :t{n})) as n{n}""")
+    # Only an offer (or completion) after a moment for a return more than 72 hours before it matters.
+    late = " or ".join(f"""(coalesce(r.offered_at, r.completed_at) > :t{n} and e."end" <= :cut{n})"""
+                       for n in range(len(moments)))
     params["earliest"] = min(params[f"t{n}"] for n in range(len(moments)))
     params["back_min"] = min(params[f"back{n}"] for n in range(len(moments)))
     params["cut_max"] = max(params[f"cut{n}"] for n in range(len(moments)))
@@ -165,7 +168,9 @@ def overdue_at(db: sqlite_utils.Database, moments: list[datetime]) -> list[int]:
             select re.episode from return_home_interviews r indexed by rhi_awaiting_offer
             join rhi_episodes re on re.rhi = r.id where r.offered_at is null and r.outcome is null
             union select re.episode from return_home_interviews r join rhi_episodes re on re.rhi = r.id
-            where r.offered_at > :earliest or (r.outcome = 'completed' and r.completed_at > :earliest)
+            join episodes e on e.id = re.episode
+            where (r.offered_at > :earliest or (r.outcome = 'completed' and r.completed_at > :earliest))
+              and ({late})
             union select e.id from episodes e where e."end" >= :back_min and e."end" <= :cut_max
               and not exists (select 1 from rhi_episodes re where re.episode = e.id)
         ),

@@ -84,3 +84,23 @@ def test_each_chart_downloads_as_a_png_picture(live_server, hub_db, page):
     with open(path, "rb") as picture:
         assert picture.read(8) == b"\x89PNG\r\n\x1a\n"
     assert download.value.suggested_filename == "children-and-missing-episodes.png"
+
+
+@pytest.mark.browser
+def test_year_on_year_view_draws_its_chart_and_a_table_downloads_from_under_its_chart(live_server, hub_db, page):
+    _fill(hub_db)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    browser_sign_in(page, live_server, "manager")
+    page.goto(live_server + "/reports/?from_month=2017-09&to_month=2017-11")
+    page.click("a:has-text('Year on year')")
+    page.wait_for_function("() => window.Chart && Chart.getChart('chart-year-on-year')")
+    data = page.evaluate("() => Chart.getChart('chart-year-on-year').data.datasets.map(d => d.data)")
+    assert data[0] == [8, 8, 8] and data[1] == [0, 0, 8]  # November 2016 had its eight episodes too
+    assert "Each month beside the same month a year earlier" in page.inner_text("main")
+    assert_no_axe_violations(page)
+    panel = page.locator(".rhi-chart-panel", has=page.locator("#chart-ages"))
+    panel.locator("summary").click()
+    with page.expect_download() as download:
+        panel.locator("a:has-text('CSV')").click()
+    text = open(download.value.path(), encoding="utf-8-sig").read()
+    assert text.startswith(",Sep-17,Oct-17,Nov-17") and "17½ to 18" in text
