@@ -214,11 +214,11 @@ def _clock(rest: str) -> str | None:
 def as_day(value, order: str | None) -> str:
     """A date cell or text as YYYY-MM-DD (a midnight time allowed), or the text unchanged if it is not one."""
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d")
+        return value.date().isoformat()  # isoformat: several times faster than strftime, years padded
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, float) and 1 < value < 100_000:
-        return (_EXCEL_EPOCH + timedelta(days=int(value))).strftime("%Y-%m-%d")
+        return (_EXCEL_EPOCH + timedelta(days=int(value))).date().isoformat()
     raw = text(value)
     day, rest = _day(raw, order)
     if day is None or _clock(rest) not in ("", "00:00"):
@@ -229,11 +229,11 @@ def as_day(value, order: str | None) -> str:
 def as_minute(value, order: str | None) -> str:
     """A date-and-time cell or text as YYYY-MM-DD HH:MM (a date alone is midnight), or the text unchanged."""
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return value.isoformat(" ", "minutes")
     if isinstance(value, date):
         return value.isoformat() + " 00:00"
     if isinstance(value, float) and 1 < value < 100_000:
-        return (_EXCEL_EPOCH + timedelta(minutes=round(value * 24 * 60))).strftime("%Y-%m-%d %H:%M")
+        return (_EXCEL_EPOCH + timedelta(minutes=round(value * 24 * 60))).isoformat(" ", "minutes")
     raw = text(value)
     if len(raw) == 16 and raw[10] == " " and raw[4] == "-" and raw[13] == ":":
         return raw  # the register's own form: its check tests the date
@@ -291,6 +291,8 @@ def _cached(fn):
 def _minute_fast(order):
     def convert(value):
         # The commonest shapes by slicing (a million rows); the register's check then tests the date.
+        if value.__class__ is datetime:  # an Excel date cell
+            return value.isoformat(" ", "minutes")
         if value.__class__ is str and len(value) == 16 and value[13] == ":" and value[10] == " ":
             if value[4] == "-":
                 return value
