@@ -117,16 +117,23 @@ def add_to(cli):
     @click.option("--year", required=True, help="The collection year, for example 2017-18 (1 April to 31 March).")
     @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
                   help="The CSV file to write.")
-    def export_903_command(year, out):
+    @click.option("--as-recorded-on", "recorded_on", metavar="YYYY-MM-DD", default=None,
+                  help="The table as the records stood at the end of that day (the return as it was sent).")
+    def export_903_command(year, out, recorded_on):
         """Write the DfE SSDA903 Missing table for a collection year."""
-        from rhi_desk.reports import ssda903
+        from rhi_desk.reports import kpi, ssda903
 
+        try:
+            as_of = kpi.as_recorded_on(recorded_on)
+        except kpi.KPIError as exc:
+            raise click.ClickException(str(exc)) from None
         db = _hub_db()
         try:
-            count = ssda903.write_missing_table(db, out, year=year)
+            count = ssda903.write_missing_table(db, out, year=year, as_of=as_of)
         except ssda903.ExportError as exc:
             raise click.ClickException(str(exc)) from None
-        click.echo(f"Wrote {count:,} episode{'s' if count != 1 else ''} of {year} to {out}.")
+        stood = f", as recorded on {recorded_on}" if recorded_on else ""
+        click.echo(f"Wrote {count:,} episode{'s' if count != 1 else ''} of {year}{stood} to {out}.")
 
     @cli.command("export-annex-a", with_appcontext=False)
     @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),

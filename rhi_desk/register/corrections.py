@@ -48,6 +48,24 @@ def void_episode(db: sqlite_utils.Database, episode_id: str, *, reason: str, by:
     return require_episode(db, episode_id)
 
 
+def restore_episode(db: sqlite_utils.Database, episode_id: str, *, reason: str, by: str | None = None) -> dict:
+    """Undo a void made in error: the episode counts again everywhere, from now on.
+
+    The void and its undoing both stay in the audit log and in the register's history, so figures as
+    recorded on a day while it was voided still leave it out (``reports.kpi.as_recorded_on``).
+    """
+    reason = _reason(reason)
+    with write_transaction(db):
+        episode = require_episode(db, episode_id)
+        if not episode["voided_at"]:
+            raise RegisterError(f"Episode {episode_id} is not voided: there is nothing to undo")
+        db.execute("update episodes set voided_at = null, voided_by = null, void_reason = null, updated_at = ? "
+                   "where id = ?", [now_iso(), episode["id"]])
+        audit.record(db, "episode.restore", username=by, object_type="child", object_id=episode["child_id"],
+                     detail={"episode": episode_id, "reason": reason})
+    return require_episode(db, episode_id)
+
+
 def reopen_episode(db: sqlite_utils.Database, episode_id: str, *, reason: str, by: str | None = None) -> dict:
     """Reopen an episode whose return was recorded in error: the child is missing again from the same episode.
 

@@ -57,16 +57,27 @@ def _dmy(text: str | None) -> str:
     return f"{text[8:10]}/{text[5:7]}/{text[0:4]}"
 
 
-def export_missing_table(db: sqlite_utils.Database, year: str = "2017-18") -> list[dict]:
-    """The SSDA903 Missing table rows for a collection year (own looked-after children's episodes starting in it)."""
+def export_missing_table(db: sqlite_utils.Database, year: str = "2017-18", as_of: str | None = None) -> list[dict]:
+    """The SSDA903 Missing table rows for a collection year (own looked-after children's episodes starting in it).
+
+    ``as_of`` (from ``kpi.as_recorded_on``) gives the table as the records stood at the end of that day,
+    from the same history the KPI table reads: an episode recorded later, voided later or corrected later
+    is shown as it was then, so a return sent to DfE can be made again exactly.
+    """
+    from rhi_desk.reports import kpi
+
     first, last = collection_year(year)
+    params = {"first": first, "after": (date.fromisoformat(last) + timedelta(days=1)).isoformat()}
+    t = kpi.tables(as_of, params)
     rows = db.execute(
-        """SELECT c.child_id, c.date_of_birth, e.episode_type, e.start, e."end"
-           FROM episodes e JOIN children c ON c.id = e.child
-           WHERE e.looked_after = 1 AND e.other_la = 0 AND e.start >= ? AND e.start < ?
+        """SELECT c.child_id, ch.date_of_birth, e.episode_type, e.start, e."end"
+           FROM {episodes} e JOIN children c ON c.id = e.child JOIN {children} ch ON ch.id = e.child
+           WHERE e.looked_after = 1 AND e.other_la = 0 AND e.start >= :first AND e.start < :after
              AND {live} AND NOT {adult}
-           ORDER BY c.child_id, e.start, e.id""".format(live=counting.live_sql("e"), adult=counting.adult_sql()),
-        [first, (date.fromisoformat(last) + timedelta(days=1)).isoformat()])
+           ORDER BY c.child_id, e.start, e.id""".format(
+            episodes=t["episodes"], children=t["children"], live=counting.live_sql("e"),
+            adult=counting.adult_sql(dob="ch.date_of_birth")),
+        params)
     # The return describes the year as at 31 March: an episode that ended after it was still open
     # then, so its end is blank (DfE rule 571 rejects an end after the collection year).
     return [{"CHILD": child_id, "DOB": _dmy(dob), "MISSING": MISSING_CODES.get(kind, kind),
@@ -74,14 +85,15 @@ def export_missing_table(db: sqlite_utils.Database, year: str = "2017-18") -> li
             for child_id, dob, kind, start, end in rows]
 
 
-def missing_table_csv(db: sqlite_utils.Database, year: str = "2017-18") -> str:
-    """The SSDA903 Missing table as CSV text."""
-    return _csv(MISSING_HEADER, export_missing_table(db, year))
+def missing_table_csv(db: sqlite_utils.Database, year: str = "2017-18", as_of: str | None = None) -> str:
+    """The SSDA903 Missing table as CSV text (``as_of``: as the records stood, see :func:`export_missing_table`)."""
+    return _csv(MISSING_HEADER, export_missing_table(db, year, as_of))
 
 
-def write_missing_table(db: sqlite_utils.Database, out: str | os.PathLike, year: str = "2017-18") -> int:
+def write_missing_table(db: sqlite_utils.Database, out: str | os.PathLike, year: str = "2017-18",
+                        as_of: str | None = None) -> int:
     """Write the SSDA903 Missing table to ``out``; returns the number of episodes written."""
-    rows = export_missing_table(db, year)
+    rows = export_missing_table(db, year, as_of)
     _write(out, MISSING_HEADER, rows)
     return len(rows)
 

@@ -13,7 +13,7 @@ KEPT_WORDS = {"reason", "role", "page", "rhi", "into", "episode", "interviewer_t
               "kind", "status", "outcome", "revision", "direction", "install", "sequence", "metric", "format",
               "fingerprint"}
 KEPT_LISTS = {"episodes"}
-KEPT_PERIODS = {"from", "to", "year", "month"}
+KEPT_PERIODS = {"from", "to", "year", "month", "as_recorded_on"}
 KEPT_SETTINGS = {"mapping"}  # an import's column mapping: the council's column names, no one's data
 MONTH_OR_DAY = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 

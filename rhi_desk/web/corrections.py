@@ -94,6 +94,15 @@ def void(episode_id):
                         "The episode stays on the child's record, struck through, and is counted nowhere.")
 
 
+@bp.route("/episodes/<episode_id>/restore", methods=["GET", "POST"])
+@roles_required(*CHANGE_ROLES)
+def restore(episode_id):
+    """Undo a void made in error."""
+    return _reason_page(episode_id, corrections.restore_episode, "Undo the void",
+                        "The episode counts again in every figure, list and export from now on. Figures as "
+                        "recorded on a day while it was voided still leave it out.")
+
+
 @bp.route("/episodes/<episode_id>/reopen", methods=["GET", "POST"])
 @roles_required(*CHANGE_ROLES)
 def reopen(episode_id):

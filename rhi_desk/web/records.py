@@ -29,8 +29,8 @@ from flask import (
 )
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovSelect, GovSubmitInput
-from wtforms import SelectField, SubmitField
+from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovSelect, GovSubmitInput, GovTextInput
+from wtforms import SelectField, StringField, SubmitField
 
 from rhi_desk import audit
 from rhi_desk.clock import now
@@ -67,6 +67,9 @@ class ConfirmForm(FlaskForm):
 
 class YearForm(FlaskForm):
     year = SelectField("Collection year", widget=GovSelect(), choices=[])
+    recorded_on = StringField("As recorded on (optional)", widget=GovTextInput(),
+                              description="To make a return again exactly as it was sent, give the day it was "
+                                          "made, for example 2018-05-31. Leave blank for today's records.")
     submit = SubmitField("Download the Missing table", widget=GovSubmitInput())
 
 
@@ -306,11 +309,20 @@ def export_903():
     form = YearForm()
     form.year.choices = _year_choices()
     if form.validate_on_submit():
+        from rhi_desk.reports import kpi
+
         db = get_db()
-        text = ssda903.missing_table_csv(db, form.year.data)
-        audit.record(db, "export.ssda903_missing", username=g.user["username"], object_type="export",
-                     object_id=form.year.data, detail={"rows": text.count("\r\n") - 1})
-        return _download(text, f"ssda903-missing-{form.year.data}.csv")
+        day = (form.recorded_on.data or "").strip() or None
+        try:
+            as_of = kpi.as_recorded_on(day)
+        except kpi.KPIError as exc:
+            form.recorded_on.errors = [str(exc)]
+        else:
+            text = ssda903.missing_table_csv(db, form.year.data, as_of)
+            audit.record(db, "export.ssda903_missing", username=g.user["username"], object_type="export",
+                         object_id=form.year.data, detail={"rows": text.count("\r\n") - 1, "as_recorded_on": day})
+            suffix = f"-as-recorded-{day}" if day else ""
+            return _download(text, f"ssda903-missing-{form.year.data}{suffix}.csv")
     return render_template("records/export_903.html", form=form,
                            issues=len(quality.find_issues(get_db())))
 

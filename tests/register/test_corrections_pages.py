@@ -37,6 +37,15 @@ def test_void_reopen_and_status_corrections_need_a_reason_and_show_on_the_record
         assert "rhi-voided" in child_page and "<del>" in child_page
         manager = signed_in("manager")
         assert manager.get(f"/episodes/{episode_id}/void").status_code == 403
+        assert manager.get(f"/episodes/{episode_id}/restore").status_code == 403
+        # A void made in error is undone, with a reason, from the same page.
+        assert "Undo the void" in page and "Void the episode" not in page
+        assert client.post(f"/episodes/{episode_id}/restore", data={"reason": ""}).status_code == 200
+        assert client.post(f"/episodes/{episode_id}/restore",
+                           data={"reason": "Not a duplicate: two reports"}).status_code == 302
+        page = client.get(f"/episodes/{episode_id}").get_data(as_text=True)
+        assert "counted nowhere" not in page and "Void the episode" in page
+        assert "<del>" not in client.get("/children/C1").get_data(as_text=True)
 
 
 def test_why_not_done_is_chosen_from_the_coded_list(signed_in, hub_db):

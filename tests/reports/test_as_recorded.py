@@ -142,3 +142,68 @@ def test_why_an_rhi_was_not_done_is_coded(hub_db, register):
     saved = corrections.record_not_done(hub_db, rhi, "parent_carer_refused", text="Mother said not now")
     assert (saved["outcome"], saved["not_done_code"], saved["outcome_reason"]) == \
         ("declined", "parent_carer_refused", "Mother said not now")
+
+
+def test_a_void_made_in_error_is_undone_and_the_days_while_voided_stay_as_they_stood(hub_db, register):
+    e3 = register[2]
+    with time_machine.travel(datetime(2017, 5, 15, 9, 0), tick=False):
+        corrections.void_episode(hub_db, e3, reason="Entered twice", by="missing")
+    with time_machine.travel(datetime(2017, 5, 16, 9, 0), tick=False):
+        corrections.restore_episode(hub_db, e3, reason="Not a duplicate after all", by="missing")
+    with time_machine.travel(datetime(2017, 5, 20, 9, 0), tick=False):
+        assert _april(hub_db)["episodes"] == 3
+        assert _april(hub_db, "2017-05-15")["episodes"] == 2
+        assert _april(hub_db, "2017-05-16")["episodes"] == 3
+        with pytest.raises(RegisterError, match="not voided"):
+            corrections.restore_episode(hub_db, e3, reason="again")
+        with pytest.raises(RegisterError, match="Enter why"):
+            corrections.void_episode(hub_db, e3, reason="")
+    audit = hub_db.execute("select username, detail from audit_log where action = 'episode.restore'").fetchall()
+    assert audit == [("missing", audit[0][1])] and "Not a duplicate after all" in audit[0][1]
+
+
+def test_a_903_return_is_made_again_exactly_as_it_was_sent(hub_db, cli, tmp_path):
+    with time_machine.travel(datetime(2018, 5, 31, 9, 0), tick=False):
+        children.create_child(hub_db, "L1", name="Lee", date_of_birth="2004-02-01", looked_after=True, other_la=False,
+                              placement="in_borough")
+        first = episodes.record_missing(hub_db, "L1", start="2017-06-01 10:00")
+        episodes.record_found(hub_db, first["episode_id"], end="2017-06-02 10:00")
+        second = episodes.record_missing(hub_db, "L1", start="2017-09-01 10:00")
+        episodes.record_found(hub_db, second["episode_id"], end="2017-09-01 22:00")
+        sent = cli("export-903", "--year", "2017-18", "--out", tmp_path / "sent.csv")
+        assert sent.exit_code == 0, sent.output
+    with time_machine.travel(datetime(2018, 7, 2, 9, 0), tick=False):
+        late = episodes.record_missing(hub_db, "L1", start="2018-01-05 10:00")  # recorded after the return
+        episodes.record_found(hub_db, late["episode_id"], end="2018-01-06 10:00")
+        corrections.void_episode(hub_db, second["episode_id"], reason="Entered twice", by="missing")
+        again = cli("export-903", "--year", "2017-18", "--out", tmp_path / "again.csv",
+                    "--as-recorded-on", "2018-05-31")
+        assert again.exit_code == 0 and "as recorded on 2018-05-31" in again.output
+        assert cli("export-903", "--year", "2017-18", "--out", tmp_path / "today.csv").exit_code == 0
+        refused = cli("export-903", "--year", "2017-18", "--out", tmp_path / "bad.csv", "--as-recorded-on", "31/05/2018")
+        assert refused.exit_code != 0 and "for example 2017-12-31" in refused.output
+    assert (tmp_path / "again.csv").read_bytes() == (tmp_path / "sent.csv").read_bytes()
+    today = (tmp_path / "today.csv").read_text()
+    assert "05/01/2018" in today and "01/09/2017" not in today
+    assert "01/09/2017" in (tmp_path / "sent.csv").read_text()
+    assert not (tmp_path / "bad.csv").exists()
+
+
+def test_the_903_page_gives_the_return_as_recorded_on_a_day(hub_db, signed_in):
+    with time_machine.travel(datetime(2018, 5, 31, 9, 0), tick=False):
+        children.create_child(hub_db, "L1", name="Lee", date_of_birth="2004-02-01", looked_after=True, other_la=False,
+                              placement="in_borough")
+        first = episodes.record_missing(hub_db, "L1", start="2017-06-01 10:00")
+        episodes.record_found(hub_db, first["episode_id"], end="2017-06-02 10:00")
+    with time_machine.travel(datetime(2018, 7, 2, 9, 0), tick=False):
+        late = episodes.record_missing(hub_db, "L1", start="2018-01-05 10:00")
+        episodes.record_found(hub_db, late["episode_id"], end="2018-01-06 10:00")
+        client = signed_in("missing_team")
+        assert "As recorded on" in client.get("/exports/903").get_data(as_text=True)
+        stood = client.post("/exports/903", data={"year": "2017-18", "recorded_on": "2018-05-31"})
+        assert stood.status_code == 200 and "as-recorded-2018-05-31" in stood.headers["Content-Disposition"]
+        body = stood.get_data(as_text=True)
+        assert "01/06/2017" in body and "05/01/2018" not in body
+        bad = client.post("/exports/903", data={"year": "2017-18", "recorded_on": "yesterday"})
+        assert "for example 2017-12-31" in bad.get_data(as_text=True)
+        assert "05/01/2018" in client.post("/exports/903", data={"year": "2017-18"}).get_data(as_text=True)
