@@ -92,6 +92,7 @@ def overdue_now(db: sqlite_utils.Database, moment: datetime) -> int:
     The same rule as :func:`overdue_at` (and Today), read from the RHIs still awaiting an offer and
     the recent returns with no RHI record, without the earlier moments' candidates.
     """
+    kpi._fast_reads(db)
     cut = (moment - RETURN_WINDOW).strftime("%Y-%m-%d %H:%M:%S")
     back = (moment - OVERDUE_LOOKBACK).strftime("%Y-%m-%d %H:%M")
     live = counting.live_sql("e")
@@ -142,6 +143,7 @@ def overdue_at(db: sqlite_utils.Database, moments: list[datetime]) -> list[int]:
     """
     if not moments:
         return []
+    kpi._fast_reads(db)
     params: dict = {}
     sums = []
     for n, moment in enumerate(moments):
