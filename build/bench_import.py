@@ -1,6 +1,6 @@
 """Benchmark: importing episode history against a bare executemany of the same rows into one table.
 
-    python build/bench_import.py [--rows N] [--xlsx-rows N] [--data DIR] [--tracemalloc] [--openpyxl]
+    python build/bench_import.py [--rows N] [--xlsx-rows N] [--data DIR] [--repeat N] [--tracemalloc] [--openpyxl]
 
 Generates two CSV files (N/10 rows and N rows; with --data, once into DIR and reused), and for each,
 in the same run:
@@ -15,7 +15,8 @@ Then an Excel workbook of --xlsx-rows rows (default 100,000; date cells) in the 
   * the fastest reader found (python-calamine, reading every cell; with --openpyxl, openpyxl's
     read-only reader too: about 100x slower);
   * the import of the workbook through the mapping.
-Each runs in its own child process so its peak memory (resource.getrusage's peak RSS) is its own; with
+With --repeat N each runs N times, interleaved, and the fastest run of each is shown (a shared
+machine's busy spells then hit the baseline and the import alike). Each runs in its own child process so its peak memory (resource.getrusage's peak RSS) is its own; with
 --tracemalloc the imports run once more under tracemalloc for the peak of Python's own allocations
 (slower, so timed separately). Keys: a key file in the data folder, never the user's credential store.
 Targets (issue 18): >= 100,000 rows/s and within 3x the baseline at 1,000,000 rows, for the register
@@ -243,6 +244,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--xlsx-rows", type=int, default=100_000)
     parser.add_argument("--data", help="folder for the generated files, kept and reused by later runs")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each, interleaved; the fastest is shown")
     parser.add_argument("--tracemalloc", action="store_true", help="also the peak of Python's allocations (slow)")
     parser.add_argument("--openpyxl", action="store_true", help="also time openpyxl's read-only reader (slow)")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
@@ -260,16 +262,20 @@ def main() -> None:
               f"to the fastest reader for the workbook; plain: to the unencrypted baseline)")
         for rows in sorted({max(1, args.rows // 10), args.rows}):
             csv_path, mapped_path = _files(workdir, rows, keep=bool(args.data))
-            base = measure("baseline", csv_path, workdir)
-            plain = measure("plain", csv_path, workdir)
-            _line(rows, "baseline", base, base, plain)
-            _line(rows, "plain", plain, base, plain)
-            for kind, path in (("import", csv_path), ("mapped", mapped_path)):
-                result = measure(kind, path, workdir)
-                assert result["episodes"] == rows, result
-                if args.tracemalloc:
-                    result["python_peak_mb"] = measure(kind + "+tracemalloc", path, workdir)["python_peak_mb"]
-                _line(rows, kind, result, base, plain)
+            kinds = (("baseline", csv_path), ("plain", csv_path), ("import", csv_path), ("mapped", mapped_path))
+            best: dict[str, dict] = {}
+            for _ in range(args.repeat):  # interleaved, so a busy spell on a shared machine hits all alike
+                for kind, path in kinds:
+                    result = measure(kind, path, workdir)
+                    if kind in ("import", "mapped"):
+                        assert result["episodes"] == rows, result
+                    if kind not in best or result["seconds"] < best[kind]["seconds"]:
+                        best[kind] = result
+            base, plain = best["baseline"], best["plain"]
+            for kind, path in kinds:
+                if args.tracemalloc and kind in ("import", "mapped"):
+                    best[kind]["python_peak_mb"] = measure(kind + "+tracemalloc", path, workdir)["python_peak_mb"]
+                _line(rows, kind, best[kind], base, plain)
             if not args.data:
                 csv_path.unlink()
                 mapped_path.unlink()
@@ -278,12 +284,16 @@ def main() -> None:
         if not xlsx_path.exists():
             csv_path, _ = _files(workdir, rows, keep=bool(args.data))
             generate_xlsx(csv_path, xlsx_path)
-        fastest = measure("xlsx-read", xlsx_path, workdir)
+        fastest = result = None
+        for _ in range(args.repeat):
+            read = measure("xlsx-read", xlsx_path, workdir)
+            imported = measure("mapped", xlsx_path, workdir)
+            assert imported["episodes"] == rows, imported
+            fastest = read if fastest is None or read["seconds"] < fastest["seconds"] else fastest
+            result = imported if result is None or imported["seconds"] < result["seconds"] else result
         _line(rows, "calamine", fastest, fastest)
         if args.openpyxl:
             _line(rows, "openpyxl", measure("openpyxl-read", xlsx_path, workdir), fastest)
-        result = measure("mapped", xlsx_path, workdir)
-        assert result["episodes"] == rows, result
         _line(rows, "xlsx", result, fastest)
         print("Targets: >= 100,000 rows/s and ratio <= 3.0 at 1,000,000 rows (import, mapped); "
               "xlsx ratio <= 3.0; peak MB about the same for both sizes.")
