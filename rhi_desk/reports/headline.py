@@ -71,12 +71,11 @@ def headline(db: sqlite_utils.Database, month: str, filters: kpi.Filters = kpi.N
         moment = (at or now()).replace(microsecond=0)
         overdue = overdue_now(db, moment)
         then = overdue_at_month_ends(db, [previous["month"], year_ago], moment)
-        if overdue > OVERDUE_COUNT_LIMIT:
-            overdue = {"value": overdue, "text": f"over {OVERDUE_COUNT_LIMIT:,}",
-                       "previous": _change(None, None, "count"), "year": _change(None, None, "count")}
-        else:
-            overdue = {"value": overdue, "text": f"{overdue:,}",
-                       "previous": _change(overdue, then[0], "count"), "year": _change(overdue, then[1], "count")}
+        # Beyond OVERDUE_COUNT_LIMIT the count stops, as Today's does: no change can be worked out.
+        exact = [None if n is None or n > OVERDUE_COUNT_LIMIT else n for n in [overdue, *then]]
+        overdue = {"value": overdue, "text": f"{overdue:,}" if exact[0] is not None
+                   else f"over {OVERDUE_COUNT_LIMIT:,}",
+                   "previous": _change(exact[0], exact[1], "count"), "year": _change(exact[0], exact[2], "count")}
     return {"month": month, "previous_month": previous["month"], "year_ago": year_ago, "tiles": tiles,
             "overdue_now": overdue, "rows": rows}
 
@@ -125,14 +124,14 @@ def overdue_at_month_ends(db: sqlite_utils.Database, months: list[str], moment: 
     for month in ended:
         kept.update(month_cache.kept(db, key, [month]))
     wanted = [m for m in ended if m not in kept]
-    counted = dict(zip(wanted, overdue_at(db, [month_end(m) for m in wanted])))
+    counted = dict(zip(wanted, overdue_at(db, [month_end(m) for m in wanted], cap=OVERDUE_COUNT_LIMIT + 1)))
     month_cache.keep(db, key, {m: {"overdue": n, "stable": True} for m, n in counted.items()},
                      moment.strftime("%Y-%m-%d %H:%M:%S"))
     values = {**{m: part["overdue"] for m, part in kept.items()}, **counted}
     return [values.get(m) for m in months]
 
 
-def overdue_at(db: sqlite_utils.Database, moments: list[datetime]) -> list[int]:
+def overdue_at(db: sqlite_utils.Database, moments: list[datetime], cap: int | None = None) -> list[int]:
     """How many returns were overdue an RHI offer at each of ``moments``, by the dates in today's records.
 
     Today's rule (register/today.py) at an earlier moment: a return more than 72 hours before it,
@@ -140,50 +139,47 @@ def overdue_at(db: sqlite_utils.Database, moments: list[datetime]) -> list[int]:
     (an offer dated by then, or completed by then) or given another outcome; a return with no RHI
     record at all counts within the 90 days Today looks back. Outcomes other than completed carry
     no date, so they count as recorded from the start. At the present moment it gives Today's count.
+    With ``cap``, counting stops there (as Today counts exactly up to OVERDUE_COUNT_LIMIT).
     """
-    if not moments:
-        return []
     kpi._fast_reads(db)
-    params: dict = {}
-    sums = []
-    for n, moment in enumerate(moments):
-        params[f"t{n}"] = moment.strftime("%Y-%m-%d %H:%M:%S")
-        params[f"cut{n}"] = (moment - RETURN_WINDOW).strftime("%Y-%m-%d %H:%M:%S")
-        params[f"back{n}"] = (moment - OVERDUE_LOOKBACK).strftime("%Y-%m-%d %H:%M")
-        sums.append(f"""sum(e."end" <= :cut{n} and (k.has_rhi or e."end" >= :back{n})
-                         and (k.settled is null or k.settled > :t{n})) as n{n}""")
-    # Only an offer (or completion) after a moment for a return more than 72 hours before it matters.
-    late = " or ".join(f"""(coalesce(r.offered_at, r.completed_at) > :t{n} and e."end" <= :cut{n})"""
-                       for n in range(len(moments)))
-    params["earliest"] = min(params[f"t{n}"] for n in range(len(moments)))
-    params["back_min"] = min(params[f"back{n}"] for n in range(len(moments)))
-    params["cut_max"] = max(params[f"cut{n}"] for n in range(len(moments)))
+    live = counting.live_sql("e")
     # When an RHI stopped being awaited: its offer's date; a completed one's date if it has no offer
     # date; any other outcome from the start ('0'); never (NULL) while it has neither.
-    settled = """case when r.offered_at is not null then r.offered_at
-                      when r.outcome = 'completed' then coalesce(r.completed_at, '0')
-                      when r.outcome is not null then '0' end"""
-    # The candidates: returns with an RHI not settled by the earliest moment (still awaiting an offer
-    # today, or offered or completed after it), and recent returns with no RHI record.
+    settled = """(case when {r}.offered_at is not null then {r}.offered_at
+                       when {r}.outcome = 'completed' then coalesce({r}.completed_at, '0')
+                       when {r}.outcome is not null then '0' end)"""
+    not_settled = (f"not exists (select 1 from rhi_episodes s join return_home_interviews sr on sr.id = s.rhi "
+                   f"where s.episode = e.id and {settled.format(r='sr')} <= :t)")
+    awaiting = "{r}.offered_at is null and {r}.outcome is null"
+    late = f"{settled.format(r='{r}')} > :t"
+    # Each overdue return is counted once: through the first of its RHIs still awaiting an offer;
+    # else through the first of its RHIs offered or completed after the moment; else (no RHI at all)
+    # on its own. The three parts never overlap, so the count can stop early at ``cap``.
     sql = f"""
-        with candidates(episode) as (
-            select re.episode from return_home_interviews r indexed by rhi_awaiting_offer
-            join rhi_episodes re on re.rhi = r.id where r.offered_at is null and r.outcome is null
-            union select re.episode from return_home_interviews r join rhi_episodes re on re.rhi = r.id
+        select count(*) from (
+            select 1 from return_home_interviews r indexed by rhi_awaiting_offer
+            join rhi_episodes re on re.rhi = r.id join episodes e on e.id = re.episode
+            where {awaiting.format(r='r')} and e."end" <= :cut and e.other_la = 0 and {live}
+              and not exists (select 1 from rhi_episodes d join return_home_interviews dr on dr.id = d.rhi
+                              where d.episode = e.id and dr.id < r.id and {awaiting.format(r='dr')})
+              and {not_settled}
+            union all
+            select 1 from return_home_interviews r join rhi_episodes re on re.rhi = r.id
             join episodes e on e.id = re.episode
-            where (r.offered_at > :earliest or (r.outcome = 'completed' and r.completed_at > :earliest))
-              and ({late})
-            union select e.id from episodes e where e."end" >= :back_min and e."end" <= :cut_max
+            where (r.offered_at > :t or (r.offered_at is null and r.outcome = 'completed' and r.completed_at > :t))
+              and e."end" <= :cut and e.other_la = 0 and {live}
+              and not exists (select 1 from rhi_episodes d join return_home_interviews dr on dr.id = d.rhi
+                              where d.episode = e.id and ({awaiting.format(r='dr')}
+                                                          or (dr.id < r.id and {late.format(r='dr')})))
+              and {not_settled}
+            union all
+            select 1 from episodes e where e."end" >= :back and e."end" <= :cut and e.other_la = 0 and {live}
               and not exists (select 1 from rhi_episodes re where re.episode = e.id)
-        ),
-        k as (
-            select c.episode, count(r.id) > 0 as has_rhi,
-                   min({settled}) as settled
-            from candidates c left join rhi_episodes re on re.episode = c.episode
-            left join return_home_interviews r on r.id = re.rhi
-            group by c.episode
-        )
-        select {", ".join(sums)} from k join episodes e on e.id = k.episode
-        where e.other_la = 0 and {counting.live_sql("e")}"""
-    row = db.execute(sql, params).fetchone()
-    return [int(v or 0) for v in row]
+            {"limit :cap" if cap else ""})"""
+    out = []
+    for moment in moments:
+        params = {"t": moment.strftime("%Y-%m-%d %H:%M:%S"),
+                  "cut": (moment - RETURN_WINDOW).strftime("%Y-%m-%d %H:%M:%S"),
+                  "back": (moment - OVERDUE_LOOKBACK).strftime("%Y-%m-%d %H:%M"), "cap": cap}
+        out.append(int(db.execute(sql, params).fetchone()[0] or 0))
+    return out
