@@ -117,8 +117,8 @@ class Pair:
         ok(run(self.field, "init", "--role", "field", "--la", "Croydon", "--name", field_name))
         ok(run(self.hub, "identity", "export", "--out", tmp / "hub.identity.json"))
         ok(run(self.field, "identity", "export", "--out", tmp / "field.identity.json"))
-        ok(run(self.hub, "enrol", tmp / "field.identity.json"))
-        ok(run(self.field, "enrol", tmp / "hub.identity.json"))
+        ok(run(self.hub, "enrol", "--yes", tmp / "field.identity.json"))
+        ok(run(self.field, "enrol", "--yes", tmp / "hub.identity.json"))
 
     def send(self, db_path, to) -> Path:
         result = ok(run(db_path, "sync", "send", "--to", to, "--out", self.outbox))

@@ -34,13 +34,29 @@ def add_to(cli) -> None:
 
     @cli.command("enrol", with_appcontext=False)
     @click.argument("file", type=click.Path(dir_okay=False))
-    def enrol_command(file):
-        """Enrol another install from its identity file (the hub enrols field installs; a field its hub)."""
+    @click.option("--yes", is_flag=True, help="Enrol without asking (you have checked the fingerprint already).")
+    def enrol_command(file, yes):
+        """Enrol another install from its identity file (the hub enrols field installs; a field its hub).
+
+        Shows the install's name, role and fingerprint first and asks before enrolling, unless --yes.
+        """
         db = open_db()
         try:
             data = Path(file).read_bytes()
         except OSError as exc:
             raise click.ClickException(f"The file {file} could not be read ({exc.strerror or exc}).") from None
+        try:
+            seen = keys.check_enrolment(db, data)
+        except keys.EnrolmentError as exc:
+            raise click.ClickException(str(exc)) from None
+        if not seen["already"]:
+            click.echo(f"Install:     {seen['name']}")
+            click.echo(f"Kind:        {'hub' if seen['role'] == 'hub' else 'field install'} ({seen['la_name']})")
+            click.echo(f"Fingerprint: {seen['fingerprint']}")
+            if not yes and not click.confirm("Does the fingerprint match the one they read to you? Enrol it",
+                                             default=False):
+                click.echo("Nothing was enrolled.")
+                return
         try:
             row = keys.enrol(db, data, by="command line")
         except keys.EnrolmentError as exc:
@@ -90,8 +106,7 @@ def add_to(cli) -> None:
         except fileformat.SyncError as exc:
             raise click.ClickException(str(exc)) from None
         click.echo(str(made.path))
-        described = ", ".join(f"{v} {k}" for k, v in made.counts.items())
-        click.echo(f"File {made.sequence} for {made.recipient} ({made.kind}: {described}).", err=True)
+        click.echo(made.message, err=True)
 
     @sync_group.command("receive", with_appcontext=False)
     @click.argument("file", type=click.Path(dir_okay=False))
@@ -129,7 +144,8 @@ def add_to(cli) -> None:
         except fileformat.SyncError as exc:
             raise click.ClickException(str(exc)) from None
         for r in results:
-            click.echo(f"{r.file_name}: {r.message}")
+            named = [receive.child_label(c) for c in receive.children_named(db, r.children)]
+            click.echo(f"{r.file_name}: {r.message}" + (f" Children: {', '.join(named)}." if named else ""))
         if not results:
             click.echo("No files waiting.")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlite_utils
@@ -43,7 +43,8 @@ class InboxResult:
 
     file_name: str
     ok: bool
-    message: str
+    message: str  # names no child: the children changed are in ``children``
+    children: list = field(default_factory=list)  # the ids of the children whose records it changed
 
 
 STILL_ARRIVING_SECONDS = 120
@@ -77,7 +78,8 @@ def scan_inbox(db: sqlite_utils.Database, folder: str | os.PathLike | None = Non
             continue
         try:
             result = receive_path(db, path, by=by)
-            ok, message, dest = True, result.message, "processed"
+            ok, message, dest = True, result.counts_message, "processed"
+            changed = [c["child_id"] for c in result.children]
         except SyncRefused as refusal:
             if refusal.reason in ("truncated", "empty") and age < STILL_ARRIVING_SECONDS:
                 results.append(InboxResult(path.name, False, "Still arriving: it will be checked again shortly."))
@@ -89,9 +91,9 @@ def scan_inbox(db: sqlite_utils.Database, folder: str | os.PathLike | None = Non
         try:
             _move_aside(folder, dest, path, None if ok else message)
         except SyncError as exc:
-            results.append(InboxResult(path.name, ok, f"{message} {exc}"))
+            results.append(InboxResult(path.name, ok, f"{message} {exc}", changed if ok else []))
             continue
-        results.append(InboxResult(path.name, ok, message))
+        results.append(InboxResult(path.name, ok, message, changed if ok else []))
     return results
 
 

@@ -168,8 +168,18 @@ def parse_identity(text: str | bytes) -> dict:
     return data
 
 
-def enrol(db: sqlite_utils.Database, text: str | bytes, *, by: str | None = None) -> dict:
-    """Enrol the install described by an identity file: the hub enrols field installs, a field its hub."""
+def check_enrolment(db: sqlite_utils.Database, text: str | bytes) -> dict:
+    """What enrolling this identity file would enrol (name, role, council, fingerprint), changing nothing.
+
+    Every check :func:`enrol` makes is made here, so a person is shown the fingerprint to confirm only for a
+    file that would be enrolled; ``already`` is True when exactly these keys are enrolled.
+    """
+    ident = _checked(db, text)
+    existing = list(db.query("select 1 from sync_installs where install_id = ?", [ident["install_id"]]))
+    return dict(ident, already=bool(existing))
+
+
+def _checked(db, text) -> dict:
     ident = parse_identity(text)
     me = install(db)
     if me is None:
@@ -183,23 +193,39 @@ def enrol(db: sqlite_utils.Database, text: str | bytes, *, by: str | None = None
     if ident["la_name"].strip().lower() != me["la_name"].strip().lower():
         raise EnrolmentError(f"That install belongs to {ident['la_name']}, not {me['la_name']}. "
                              "Check you have the right file.")
+    _check_against_enrolled(db, me, ident)
+    return ident
+
+
+def _check_against_enrolled(db, me: dict, ident: dict) -> dict | None:
+    """The enrolled row with these exact keys (None if new); raises when this file cannot be enrolled."""
+    existing = list(db.query("select * from sync_installs where install_id = ?", [ident["install_id"]]))
+    if existing:
+        row = existing[0]
+        if row["status"] == "revoked":
+            raise EnrolmentError(f"{row['name']} was revoked on {row['revoked_at'][:10]} and cannot be "
+                                 "enrolled again. Set up a new install instead.")
+        if row["signing_public"] == ident["signing_public_key"] and row["box_public"] == ident["box_public_key"]:
+            return row
+        raise EnrolmentError(f"{row['name']} is already enrolled with different keys. Revoke it first "
+                             "if its keys really changed.")
+    if me["role"] == "field" and list(db.query(
+            "select 1 from sync_installs where role = 'hub' and status = 'active'")):
+        raise EnrolmentError("This field install already has a hub. Revoke it first to change hub.")
+    if list(db.query("select 1 from sync_installs where name = ?", [ident["name"].strip()])):
+        raise EnrolmentError(f"An install called {ident['name']} is already enrolled. Each install needs "
+                             "its own name.")
+    return None
+
+
+def enrol(db: sqlite_utils.Database, text: str | bytes, *, by: str | None = None) -> dict:
+    """Enrol the install described by an identity file: the hub enrols field installs, a field its hub."""
+    ident = _checked(db, text)
+    me = install(db)
     with write_transaction(db):
-        existing = list(db.query("select * from sync_installs where install_id = ?", [ident["install_id"]]))
-        if existing:
-            row = existing[0]
-            if row["status"] == "revoked":
-                raise EnrolmentError(f"{row['name']} was revoked on {row['revoked_at'][:10]} and cannot be "
-                                     "enrolled again. Set up a new install instead.")
-            if row["signing_public"] == ident["signing_public_key"] and row["box_public"] == ident["box_public_key"]:
-                return dict(row, already=True)
-            raise EnrolmentError(f"{row['name']} is already enrolled with different keys. Revoke it first "
-                                 "if its keys really changed.")
-        if me["role"] == "field" and list(db.query(
-                "select 1 from sync_installs where role = 'hub' and status = 'active'")):
-            raise EnrolmentError("This field install already has a hub. Revoke it first to change hub.")
-        if list(db.query("select 1 from sync_installs where name = ?", [ident["name"]])):
-            raise EnrolmentError(f"An install called {ident['name']} is already enrolled. Each install needs "
-                                 "its own name.")
+        row = _check_against_enrolled(db, me, ident)  # again inside the write lock: nothing changed meanwhile
+        if row is not None:
+            return dict(row, already=True)
         db.execute(
             "insert into sync_installs (install_id, name, role, la_name, signing_public, box_public, fingerprint, "
             "status, enrolled_at, enrolled_by) values (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)",

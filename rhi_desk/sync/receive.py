@@ -42,14 +42,39 @@ class ImportResult:
     sender: str
     sequence: int
     summary: dict = field(default_factory=dict)
+    children: list = field(default_factory=list)  # [{"child_id", "name"}] whose records the file changed
 
     @property
-    def message(self) -> str:
-        """One sentence for the screen or the terminal."""
+    def counts_message(self) -> str:
+        """One sentence saying what the file did, naming no child."""
         if self.already:
             return (f"File {self.sequence} from {self.sender} was already imported; nothing changed.")
         parts = [f"{v} {k.replace('_', ' ')}" for k, v in self.summary.items() if v]
         return f"Imported file {self.sequence} from {self.sender}: " + (", ".join(parts) or "nothing new") + "."
+
+    @property
+    def message(self) -> str:
+        """What the file did and the children it changed, for the screen or the terminal."""
+        if not self.children:
+            return self.counts_message
+        return self.counts_message + " Children: " + ", ".join(child_label(c) for c in self.children) + "."
+
+
+def child_label(child: dict) -> str:
+    """A child as a person reads it: "Amira Khan (C-1)", or "C-1" where no name is held."""
+    name = (child.get("name") or "").strip()
+    return f"{name} ({child['child_id']})" if name else child["child_id"]
+
+
+def children_named(db, child_ids) -> list[dict]:
+    """[{"child_id", "name"}] for these ids, in the order given (the name empty where none is held)."""
+    ids = [c for c in dict.fromkeys(child_ids) if c]
+    names: dict[str, str] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        names.update(db.execute(f"select child_id, name from children where child_id in "
+                                f"({','.join('?' * len(chunk))})", chunk).fetchall())
+    return [{"child_id": c, "name": names.get(c) or ""} for c in ids]
 
 
 def receive(db: sqlite_utils.Database, data, *, file_name: str | None = None,
@@ -86,10 +111,12 @@ def _import_checked(db, checked: CheckedFile, file_name, by) -> ImportResult:
             return ImportResult(True, manifest["kind"], sender["name"], sequence)
         if seen:
             raise refuse("replay", sequence=sequence, sender=sender["name"])
+        changed: list = []
         if manifest["kind"] == "return":
             summary = _apply_return(db, payload, sender, sequence, by)
+            changed = children_named(db, summary.pop("_children"))
         else:
-            summary = _apply_pack(db, payload, sender, by)
+            summary = _apply_pack(db, payload, sender, by, changed)
         db.execute("insert into sync_imports (sender, sequence, kind, file_sha256, file_name, counts, summary, "
                    "created_at, imported_at, imported_by) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    [sender["install_id"], sequence, manifest["kind"], checked.sha256, file_name,
@@ -97,7 +124,7 @@ def _import_checked(db, checked: CheckedFile, file_name, by) -> ImportResult:
         audit.record(db, "sync.import", username=by, object_type="install", object_id=sender["install_id"],
                      detail={"from": sender["name"], "kind": manifest["kind"], "sequence": sequence,
                              "file": file_name, "summary": summary})
-    return ImportResult(False, manifest["kind"], sender["name"], sequence, summary)
+    return ImportResult(False, manifest["kind"], sender["name"], sequence, summary, changed)
 
 
 def _audit_refusal(db, refusal: SyncRefused, digest, file_name, by) -> None:
@@ -201,7 +228,7 @@ def _apply_return(db, payload: dict, sender: dict, sequence: int, by) -> dict:
     children = {r["child_id"]: r["id"] for r in db.query("select id, child_id from children")}
     episodes = {r["episode_id"]: (r["id"], r["child"]) for r in db.query("select id, episode_id, child from episodes")}
     stamp = now_iso()
-    receipts, changed = [], []
+    receipts, changed, changed_children = [], [], []
     pending: dict[str, tuple] = {}  # new RHIs, inserted together at the end
     locals_ = local_records(db, (r["rhi_id"] for r in payload["records"]))
     for record in payload["records"]:
@@ -229,6 +256,7 @@ def _apply_return(db, payload: dict, sender: dict, sequence: int, by) -> dict:
             elif outcome == "conflicts":
                 _conflict(db, local, record, sender, sequence, digest)
         if outcome in ("new", "updated"):
+            changed_children.append(record["child_id"])
             locals_[record["rhi_id"]] = record  # a second copy later in the same file compares with this one
             changed.append((stamp, by, "rhi.sync_import", "rhi", record["rhi_id"], orjson.dumps(
                 {"from": sender["name"], "revision": record["revision"], "status": record["status"]},
@@ -241,6 +269,7 @@ def _apply_return(db, payload: dict, sender: dict, sequence: int, by) -> dict:
         "insert into sync_receipts_due (sender, rhi_id, revision, digest, received_at) values (?, ?, ?, ?, ?) "
         "on conflict (sender, rhi_id, digest) do update set sent_in = null, received_at = excluded.received_at",
         receipts)
+    summary["_children"] = changed_children  # taken out before the summary is stored
     return summary
 
 
@@ -328,8 +357,11 @@ def _hold(db, record: dict, sender: dict, sequence: int, reason: str, digest: st
                 json.dumps(record, ensure_ascii=False), reason, now_iso()])
 
 
-def _apply_pack(db, payload: dict, sender: dict, by) -> dict:
+def _apply_pack(db, payload: dict, sender: dict, by, changed: list) -> dict:
+    """Import a pack or receipt; ``changed`` gets the children whose records it changed (named before any purge)."""
     me = install(db)
+    touched: list[str] = []
+    withdrawn_names: dict[str, str] = {}
     summary = {"children": 0, "episodes": 0, "new_assignments": 0, "confirmed": 0, "removed": 0}
     stamp = now_iso()
     for child in payload.get("children", []):
@@ -374,6 +406,7 @@ def _apply_pack(db, payload: dict, sender: dict, by) -> dict:
                  "draft" if a.get("offered_at") else "open", a["revision"], f"sync:{sender['name']}", stamp, stamp])
             pk = db.execute("select id from return_home_interviews where rhi_id = ?", [a["rhi_id"]]).fetchone()[0]
             summary["new_assignments"] += 1
+            touched.append(a["child_id"])
             audit.record(db, "rhi.assigned_here", username=by, object_type="rhi", object_id=a["rhi_id"],
                          detail={"from": sender["name"]})
         else:
@@ -385,10 +418,21 @@ def _apply_pack(db, payload: dict, sender: dict, by) -> dict:
         db.conn.executemany("insert or ignore into rhi_episodes (rhi, episode) values (?, ?)",
                             [(pk, episodes[e]) for e in a["episode_ids"]])
     for rhi_id in payload.get("withdrawn", []):
-        summary["withdrawn"] = summary.get("withdrawn", 0) + _withdraw(db, rhi_id, by)
+        child = db.execute("select c.child_id, c.name from return_home_interviews r join children c "
+                           "on c.id = r.child where r.rhi_id = ?", [rhi_id]).fetchone()
+        gone = _withdraw(db, rhi_id, by)
+        summary["withdrawn"] = summary.get("withdrawn", 0) + gone
+        if gone and child:
+            touched.append(child[0])
+            withdrawn_names[child[0]] = child[1]  # the child may be removed with the interview
     receipt = payload.get("receipt")
     if receipt:
-        summary["confirmed"] = _apply_receipt(db, receipt)
+        summary["confirmed"] = _apply_receipt(db, receipt, touched)
+    # Named now: a purge after the receipt removes the names from this install.
+    changed.extend(children_named(db, touched))
+    for child in changed:
+        if not child["name"] and child["child_id"] in withdrawn_names:
+            child["name"] = withdrawn_names[child["child_id"]]
     summary["removed"] = _purge(db, by=by)
     return summary
 
@@ -417,7 +461,7 @@ def _withdraw(db, rhi_id: str, by) -> int:
     return 1
 
 
-def _apply_receipt(db, receipt: dict) -> int:
+def _apply_receipt(db, receipt: dict, touched: list) -> int:
     confirmed, stamp = 0, now()
     purge_after = (stamp + timedelta(days=receipt["retention_days"])).strftime("%Y-%m-%d %H:%M:%S")
     for item in receipt["confirmed"]:
@@ -430,6 +474,7 @@ def _apply_receipt(db, receipt: dict) -> int:
             "confirmed_at = excluded.confirmed_at, purge_after = excluded.purge_after",
             [item["rhi_id"], item["digest"], stamp.strftime("%Y-%m-%d %H:%M:%S"),
              purge_after if local["status"] == "signed_off" else None])
+        touched.append(local["child_id"])
         confirmed += 1
     return confirmed
 

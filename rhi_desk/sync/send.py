@@ -5,7 +5,7 @@ import json
 import os
 import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlite_utils
@@ -23,7 +23,7 @@ from rhi_desk.sync.fileformat import (
     pack_file,
     payload_counts,
 )
-from rhi_desk.sync.receive import purge_due
+from rhi_desk.sync.receive import child_label, children_named, purge_due
 from rhi_desk.sync.records import _episode_ids_by_rhi, _record_of, record_digest
 
 # ---------------------------------------------------------------------------------------------
@@ -69,13 +69,55 @@ def write_atomically(folder: str | os.PathLike, name: str, data: bytes) -> Path:
 
 @dataclass
 class SentFile:
-    """A file made by :func:`send`."""
+    """A file made by :func:`send`: where it is, and what went into it."""
 
     path: Path
     kind: str
     sequence: int
     counts: dict
     recipient: str
+    children: list = field(default_factory=list)  # [{"child_id", "name"}] the file is about
+
+    @property
+    def contents(self) -> list[str]:
+        """What went into the file, one line a part, in words (the children are named in :attr:`named`)."""
+        return describe_counts(self.counts)
+
+    @property
+    def named(self) -> list[str]:
+        """The children the file is about: "Name (id)", or the id alone where no name is held."""
+        return [child_label(c) for c in self.children]
+
+    @property
+    def message(self) -> str:
+        """One sentence for the screen or the terminal."""
+        text = f"File {self.sequence} for {self.recipient} holds " + "; ".join(self.contents) + "."
+        if self.named:
+            text += " Children: " + ", ".join(self.named) + "."
+        return text
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def describe_counts(counts: dict) -> list[str]:
+    """A manifest's counts as lines a person reads ("1 child", "2 interviews to hold", "1 receipt ...")."""
+    lines = []
+    if "children" in counts:
+        lines.append(_plural(counts["children"], "child", "children"))
+    if "assignments" in counts:
+        lines.append(_plural(counts["assignments"], "interview to hold", "interviews to hold"))
+    if "records" in counts:
+        lines.append(_plural(counts["records"], "interview (signed off, or its offer and outcome)",
+                             "interviews (signed off, or their offer and outcome)"))
+    if "confirmed" in counts:
+        lines.append(_plural(counts["confirmed"], "receipt for an interview received",
+                             "receipts for interviews received"))
+    if counts.get("withdrawn"):
+        lines.append(_plural(counts["withdrawn"], "interview withdrawn (given to someone else)",
+                             "interviews withdrawn (given to someone else)"))
+    return lines
 
 
 def _active_recipient(db, name: str) -> dict:
@@ -101,6 +143,9 @@ def send(db: sqlite_utils.Database, to: str, out_dir: str | os.PathLike, *, by: 
             payload = _return_payload(db, target, sequence)
         payload.update({"sender": me["install_id"], "recipient": target["install_id"], "sequence": sequence})
         counts = payload_counts(payload)
+        about = children_named(db, [a["child_id"] for a in payload.get("assignments", [])]
+                               + [r["child_id"] for r in payload.get("records", [])]
+                               + list(payload.pop("_receipt_children", [])))
         created_at = now_iso()
         manifest = {
             "format": FORMAT_NAME,
@@ -126,7 +171,7 @@ def send(db: sqlite_utils.Database, to: str, out_dir: str | os.PathLike, *, by: 
                              "file": name})
         # The file is written last, inside the transaction: if writing fails nothing is marked as sent.
         path = write_atomically(out_dir, name, data)
-    return SentFile(path, payload["kind"], sequence, counts, target["name"])
+    return SentFile(path, payload["kind"], sequence, counts, target["name"], about)
 
 
 def _hub_payload(db, target: dict, sequence: int) -> dict:
@@ -180,14 +225,18 @@ def _hub_payload(db, target: dict, sequence: int) -> dict:
     receipt = {"retention_days": int(install(db)["retention_days"] or 0),
                "confirmed": [{"rhi_id": d["rhi_id"], "revision": d["revision"], "digest": d["digest"]}
                              for d in due]}
+    # Whose interviews the receipt confirms, for the person making the file (never part of the file).
+    receipt_children = [r["child_id"] for r in db.query(
+        "select distinct c.child_id from sync_receipts_due d join return_home_interviews r on r.rhi_id = d.rhi_id "
+        "join children c on c.id = r.child where d.sent_in = ? and d.sender = ?", [sequence, target["install_id"]])]
     if assignments or withdrawn:
         pack = {"kind": "pack", "children": children, "episodes": episodes, "assignments": assignments,
-                "receipt": receipt}
+                "receipt": receipt, "_receipt_children": receipt_children}
         if withdrawn:
             pack["withdrawn"] = withdrawn
         return pack
     if due:
-        return {"kind": "receipt", "receipt": receipt}
+        return {"kind": "receipt", "receipt": receipt, "_receipt_children": receipt_children}
     raise SyncError(f"There is nothing to send to {target['name']}: no interviews are assigned to it and "
                     "nothing it returned is waiting for a receipt.")
 

@@ -112,3 +112,12 @@ def refusals(db: sqlite_utils.Database, limit: int = 20) -> list[dict]:
     """The newest refused files, from the audit log."""
     return [dict(r, parsed=json.loads(r["detail"] or "{}")) for r in
             db.query("select * from audit_log where action = 'sync.refused' order by id desc limit ?", [limit])]
+
+
+def awaiting_hub(db: sqlite_utils.Database, rhi_id: str) -> bool:
+    """Field install: whether this interview, as it stands, is still to reach the hub (not confirmed by a receipt)."""
+    local = local_record(db, rhi_id)
+    if local is None or local["status"] != "signed_off":
+        return False
+    state = db.execute("select confirmed_digest, purged_at from sync_rhi_state where rhi_id = ?", [rhi_id]).fetchone()
+    return not state or (not state[1] and state[0] != record_digest(local))

@@ -35,6 +35,7 @@ from rhi_desk.interviews import sign_off as interviews_sign_off
 from rhi_desk.interviews.questions import InterviewError
 from rhi_desk.register import episodes, rhi_tracking, rules
 from rhi_desk.register.rhi_tracking import RHIError
+from rhi_desk.sync import status as sync_status
 from rhi_desk.web.auth import roles_required
 
 bp = Blueprint("interviews", __name__)
@@ -286,7 +287,11 @@ def record(rhi_id):
     if access.is_stub(rhi):
         return render_template("interviews/stub.html", **_context(rhi))
     _audit_view(rhi, "record")
-    return render_template("interviews/record.html", summary=summary.check_answers(rhi),
+    # On a field install, a signed-off interview the hub has not confirmed is offered for sending.
+    send_return = bool(g.install and g.install["role"] == "field" and g.user["role"] in ("admin", "practitioner",
+                                                                                         "provider")
+                       and sync_status.awaiting_hub(get_db(), rhi_id))
+    return render_template("interviews/record.html", summary=summary.check_answers(rhi), send_return=send_return,
                            revisions=interviews_sign_off.revisions(get_db(), rhi_id), **_context(rhi))
 
 

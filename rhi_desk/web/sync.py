@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
-import tempfile
+import re
+import secrets
+import shutil
 import threading
+import time
 from functools import wraps
 from pathlib import Path
 
@@ -39,7 +43,7 @@ from rhi_desk.sync import fileformat, keys, status
 from rhi_desk.sync import inbox as sync_inbox
 from rhi_desk.sync import receive as sync_receive
 from rhi_desk.sync import send as sync_send
-from rhi_desk.web import activity
+from rhi_desk.web import activity, uploads
 from rhi_desk.web.auth import roles_required
 
 bp = Blueprint("sync", __name__, url_prefix="/sync")
@@ -96,7 +100,7 @@ class EnrolForm(FlaskForm):
                               description="The file made by 'Download this install's identity file' on the other "
                                           "install. Check its fingerprint with them by phone before you enrol it.",
                               validators=[InputRequired(message="Choose the identity file to enrol")])
-    submit = SubmitField("Enrol this install", widget=GovSubmitInput())
+    submit = SubmitField("Continue", widget=GovSubmitInput())
 
 
 class InboxForm(FlaskForm):
@@ -136,28 +140,89 @@ def index():
         hub=_is_hub(), identity=keys.identity(db), enrolled=keys.list_enrolled(db), gaps=status.sequence_gaps(db),
         conflicts=status.conflicts(db) if _is_hub() else [], held=status.held(db) if _is_hub() else [],
         imports=status.imports(db, 10), sent=status.sent(db, 10), refusals=status.refusals(db, 5),
-        result=session.pop("sync_result", None))
+        result=_with_names(db, session.pop("sync_result", None)))
+
+
+def _with_names(db, result: dict | None) -> dict | None:
+    """A result kept in the session, with the children it changed named (where this install holds names)."""
+    if result and result.get("children"):
+        result = dict(result, named=[sync_receive.child_label(c)
+                                     for c in sync_receive.children_named(db, result["children"])])
+    return result
 
 
 @bp.route("/send", methods=["POST"])
 @sync_roles()
 def send():
-    """Make the next file for an enrolled install and download it."""
+    """Make the next file for an enrolled install, then say what went into it (and offer it to download)."""
     db = get_db()
     form = SendForm()
     form.to.choices = _targets(db)
     if not form.validate_on_submit():
         session["sync_result"] = {"ok": False, "message": "Choose the install to send to."}
         return redirect(url_for("sync.index"))
-    with tempfile.TemporaryDirectory() as folder:
-        try:
-            made = sync_send.send(db, form.to.data, folder, by=g.user["username"])
-        except fileformat.SyncError as exc:
-            session["sync_result"] = {"ok": False, "message": str(exc)}
-            return redirect(url_for("sync.index"))
-        data = made.path.read_bytes()
-        name = made.path.name
-    return send_file(io.BytesIO(data), mimetype="application/octet-stream", as_attachment=True, download_name=name)
+    folder = _made_folder()
+    try:
+        made = sync_send.send(db, form.to.data, folder / secrets.token_hex(8), by=g.user["username"])
+    except fileformat.SyncError as exc:
+        session["sync_result"] = {"ok": False, "message": str(exc)}
+        return redirect(url_for("sync.index"))
+    # The file waits in this process's private folder for the download; the session holds only its name.
+    token = secrets.token_hex(16)
+    made.path.rename(folder / f"{token}.rhisync")
+    made.path.parent.rmdir()
+    (folder / f"{token}.json").write_text(json.dumps({
+        "file_name": made.path.name, "recipient": made.recipient, "sequence": made.sequence, "kind": made.kind,
+        "contents": made.contents, "children": made.named}), encoding="utf-8")
+    session["sync_made"] = token
+    return redirect(url_for("sync.made"))
+
+
+def _made_folder() -> Path:
+    folder = uploads.process_folder() / "made"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    for old in folder.glob("*"):  # a file not downloaded within a day is made again, never kept
+        if old.stat().st_mtime >= time.time() - 86400:
+            continue
+        if old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.unlink(missing_ok=True)
+    return folder
+
+
+def _made_token() -> str | None:
+    token = session.get("sync_made")
+    if not isinstance(token, str) or not re.fullmatch(r"[0-9a-f]{32}", token):
+        return None
+    return token if (_made_folder() / f"{token}.rhisync").is_file() else None
+
+
+@bp.route("/made")
+@sync_roles()
+def made():
+    """What went into the file just made, and the button that downloads it."""
+    token = _made_token()
+    if token is None:
+        flash("The file you made is no longer waiting here. Make the file again.")
+        return redirect(url_for("sync.index"))
+    about = json.loads((_made_folder() / f"{token}.json").read_text(encoding="utf-8"))
+    return render_template("sync/made.html", made=about, hub=_is_hub())
+
+
+@bp.route("/made/file")
+@sync_roles()
+def made_file():
+    """Download the file just made (as often as needed: a download that failed can be tried again)."""
+    token = _made_token()
+    if token is None:
+        flash("The file you made is no longer waiting here. Make the file again.")
+        return redirect(url_for("sync.index"))
+    folder = _made_folder()
+    about = json.loads((folder / f"{token}.json").read_text(encoding="utf-8"))
+    data = (folder / f"{token}.rhisync").read_bytes()
+    return send_file(io.BytesIO(data), mimetype="application/octet-stream", as_attachment=True,
+                     download_name=about["file_name"])
 
 
 @bp.route("/receive", methods=["POST"])
@@ -173,7 +238,9 @@ def receive():
     try:
         result = sync_receive.receive(db, upload.read(), file_name=Path(upload.filename or "upload").name,
                               by=g.user["username"])
-        session["sync_result"] = {"ok": True, "message": result.message, "already": result.already}
+        # Child ids only in the session (a cookie); their names are looked up when the page is shown.
+        session["sync_result"] = {"ok": True, "message": result.counts_message, "already": result.already,
+                                  "children": [c["child_id"] for c in result.children]}
     except fileformat.SyncRefused as refusal:
         session["sync_result"] = {"ok": False, "message": f"The file was not imported. {refusal}"}
     return _after_post()
@@ -223,24 +290,98 @@ def identity():
 @bp.route("/installs", methods=["GET", "POST"])
 @sync_roles()
 def installs():
-    """Enrolled installs: enrol one from its identity file; revoke one."""
+    """Enrolled installs: upload an identity file to enrol (confirmed on the next page); revoke one."""
     db = get_db()
     form = EnrolForm()
     error = None
     if request.method == "POST":
         _require_enrolment_rights()
     if form.validate_on_submit():
+        data = form.identity_file.data.read(MAX_IDENTITY_BYTES + 1)
         try:
-            row = keys.enrol(db, form.identity_file.data.read(), by=g.user["username"])
+            if len(data) > MAX_IDENTITY_BYTES:
+                raise keys.EnrolmentError("This is not an RHI Desk identity file: it is far too big. Ask for the "
+                                          "file made by 'Download this install's identity file'.")
+            seen = keys.check_enrolment(db, data)
         except keys.EnrolmentError as exc:
             error = str(exc)
         else:
-            flash(f"{row['name']} was already enrolled; nothing changed." if row["already"] else
-                  f"Enrolled {row['name']}. Fingerprint {row['fingerprint']}.")
-            return redirect(url_for("sync.installs"))
+            if seen["already"]:
+                flash(f"{seen['name']} was already enrolled; nothing changed.")
+                return redirect(url_for("sync.installs"))
+            # The uploaded file waits in this process's private folder; only a random name for it is kept in
+            # the session, so what is enrolled is exactly what was checked and shown, never a form field.
+            token = secrets.token_hex(16)
+            folder = _enrol_folder()
+            for old in folder.glob("*.identity"):
+                if old.stat().st_mtime < time.time() - 3600:
+                    old.unlink(missing_ok=True)
+            (folder / f"{token}.identity").write_bytes(data)
+            _forget_pending()
+            session["enrol_pending"] = token
+            return redirect(url_for("sync.confirm_enrol"))
     return render_template("sync/installs.html", form=form, error=error, enrolled=keys.list_enrolled(db),
                            hub=_is_hub(), identity=keys.identity(db),
                            may_enrol=_is_hub() or g.user["role"] == "admin")
+
+
+MAX_IDENTITY_BYTES = 64 * 1024
+
+
+def _enrol_folder() -> Path:
+    folder = uploads.process_folder() / "identities"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
+
+
+def _pending_path() -> Path | None:
+    token = session.get("enrol_pending")
+    if not isinstance(token, str) or not re.fullmatch(r"[0-9a-f]{32}", token):
+        return None
+    path = _enrol_folder() / f"{token}.identity"
+    return path if path.is_file() else None
+
+
+def _forget_pending() -> None:
+    path = _pending_path()
+    if path is not None:
+        path.unlink(missing_ok=True)
+    session.pop("enrol_pending", None)
+
+
+@bp.route("/installs/confirm", methods=["GET", "POST"])
+@sync_roles()
+def confirm_enrol():
+    """Show the uploaded identity's name, role and fingerprint; enrol it only when the person confirms."""
+    db = get_db()
+    _require_enrolment_rights()
+    path = _pending_path()
+    if path is None:
+        flash("There is no identity file waiting to be enrolled (it may have expired). Upload it again.")
+        return redirect(url_for("sync.installs"))
+    data = path.read_bytes()
+    if request.method == "POST":
+        if request.form.get("decision") != "enrol":
+            _forget_pending()
+            flash("Nothing was enrolled.")
+            return redirect(url_for("sync.installs"))
+        try:
+            row = keys.enrol(db, data, by=g.user["username"])
+        except keys.EnrolmentError as exc:
+            _forget_pending()
+            flash(f"Nothing was enrolled. {exc}")
+            return redirect(url_for("sync.installs"))
+        _forget_pending()
+        flash(f"{row['name']} was already enrolled; nothing changed." if row["already"] else
+              f"Enrolled {row['name']}. Fingerprint {row['fingerprint']}.")
+        return redirect(url_for("sync.installs"))
+    try:
+        seen = keys.check_enrolment(db, data)
+    except keys.EnrolmentError as exc:
+        _forget_pending()
+        flash(f"Nothing was enrolled. {exc}")
+        return redirect(url_for("sync.installs"))
+    return render_template("sync/confirm_enrol.html", seen=seen, hub=_is_hub())
 
 
 def _require_enrolment_rights() -> None:
@@ -285,7 +426,7 @@ def inbox():
             flash("The inbox folder was saved." if form.folder.data.strip() else "The inbox is no longer watched.")
             return redirect(url_for("sync.inbox"))
     return render_template("sync/inbox.html", form=form, error=error, folder=sync_inbox.inbox_folder(db),
-                           results=session.pop("inbox_results", None))
+                           results=[_with_names(db, r) for r in session.pop("inbox_results", None) or []])
 
 
 @bp.route("/inbox/check", methods=["POST"])

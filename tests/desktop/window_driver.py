@@ -97,6 +97,8 @@ def drive(control) -> None:
     go(control, "/sync/")
     control.run_js("document.querySelector('form[action$=\"/sync/send\"] button,"
                    " form[action$=\"/sync/send\"] input[type=submit]').click()")
+    wait_for(lambda: page_is(control, "/sync/made"), "the page saying what went into the file")
+    control.run_js("document.getElementById('download-file').click()")
     sync_file = out / "for-safe-steps.rhisync"
     print(f"OFFERED: {save_as(control, sync_file)}", flush=True)
     wait_for(lambda: sync_file.exists() and sync_file.stat().st_size > 0, "the sync file")

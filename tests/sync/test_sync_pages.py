@@ -47,7 +47,23 @@ def test_enrol_an_install_by_uploading_its_identity_file(signed_in, hub_db, tmp_
     client = signed_in("admin")
     page = upload(client, "/sync/installs", "north.identity.json", ident, field="identity_file")
     text = page.get_data(as_text=True)
+    # The fingerprint is shown first; nothing is enrolled until the person confirms it.
+    assert "Check the fingerprint of North laptop" in text and keys.identity(other)["fingerprint"] in text
+    assert "Field install" in text and keys.enrolled_by_name(hub_db, "North laptop") is None
+    cancelled = client.post("/sync/installs/confirm", data={"decision": "cancel"},
+                            follow_redirects=True).get_data(as_text=True)
+    assert "Nothing was enrolled" in cancelled and keys.enrolled_by_name(hub_db, "North laptop") is None
+    gone = client.post("/sync/installs/confirm", data={"decision": "enrol"}, follow_redirects=True)
+    assert "no identity file waiting" in gone.get_data(as_text=True)
+    assert keys.enrolled_by_name(hub_db, "North laptop") is None
+
+    upload(client, "/sync/installs", "north.identity.json", ident, field="identity_file")
+    text = client.post("/sync/installs/confirm", data={"decision": "enrol"},
+                       follow_redirects=True).get_data(as_text=True)
     assert "Enrolled North laptop" in text and keys.identity(other)["fingerprint"] in text
+    assert keys.enrolled_by_name(hub_db, "North laptop")["status"] == "active"
+    again = upload(client, "/sync/installs", "north.identity.json", ident, field="identity_file")
+    assert "already enrolled; nothing changed" in again.get_data(as_text=True)
     junk = upload(client, "/sync/installs", "notes.txt", b"hello", field="identity_file")
     assert "This is not an RHI Desk identity file" in junk.get_data(as_text=True)
 
@@ -69,7 +85,11 @@ def test_assign_make_a_pack_and_import_the_return(signed_in, enrolled, tmp_path)
                           follow_redirects=True).get_data(as_text=True)
     assert "There is no episode E-404 on the hub" in missing
 
-    response = client.post("/sync/send", data={"to": "Safe Steps"})
+    made = client.post("/sync/send", data={"to": "Safe Steps"}, follow_redirects=True).get_data(as_text=True)
+    # Before the download, the missing team is told what went in and which children it is about.
+    assert "File 1 is made" in made and "1 interview to hold" in made and "1 child" in made
+    assert "Amira Khan (C-1)" in made and "Ben Doyle" not in made
+    response = client.get("/sync/made/file")
     assert response.status_code == 200
     disposition = response.headers["Content-Disposition"]
     assert re.search(r"missing-team-to-safe-steps-000001-\d{8}\.rhisync", disposition)

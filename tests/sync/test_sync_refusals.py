@@ -81,8 +81,8 @@ def test_a_file_for_another_install_is_refused(pair, tmp_path):
     north = tmp_path / "north.db"
     ok(run(north, "init", "--role", "field", "--la", "Croydon", "--name", "North laptop"))
     ok(run(north, "identity", "export", "--out", tmp_path / "north.identity.json"))
-    ok(run(pair.hub, "enrol", tmp_path / "north.identity.json"))
-    ok(run(north, "enrol", tmp_path / "hub.identity.json"))
+    ok(run(pair.hub, "enrol", "--yes", tmp_path / "north.identity.json"))
+    ok(run(north, "enrol", "--yes", tmp_path / "hub.identity.json"))
     ok(run(pair.hub, "assign", "--episode", "E-1002", "--to", "Safe Steps"))
     pack_for_safe_steps = pair.pack()
     refused(north, pack_for_safe_steps, "not for this install: it was made for Safe Steps")
