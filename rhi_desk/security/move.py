@@ -107,6 +107,7 @@ def move_out(db, out: str | os.PathLike, passphrase: str) -> Path:
     conn = db.conn
     try:
         conn.execute(f"ATTACH DATABASE ? AS moving KEY {_key_sql(key)}", [str(copy)])
+        database.cipher_settings(conn, "moving")
         try:
             conn.execute("SELECT sqlcipher_export('moving')")
             version = conn.execute("PRAGMA main.user_version").fetchone()[0]
@@ -201,17 +202,16 @@ def move_in(source: str | os.PathLike, target: str | os.PathLike, passphrase: st
         _copy_out(source, offset, arriving)
         conn = database.keyed_connection(arriving, key)
         try:
-            try:
-                conn.execute("select count(*) from sqlite_master").fetchone()
-            except database.DatabaseError:
+            if not database.opens(conn):
                 raise MoveRefused("That is not the passphrase this move file was made with. Nothing was changed: "
-                                  "try again, typing it exactly as it was chosen on the old laptop.") from None
+                                  "try again, typing it exactly as it was chosen on the old laptop.")
             if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok" or not conn.execute(
                     "select count(*) from sqlite_master where type = 'table' and name = 'install'").fetchone()[0]:
                 raise MoveRefused(_damaged(source))
             local = keystore.database_key(create=True)
             files.private_file(settled)
             conn.execute(f"ATTACH DATABASE ? AS arriving KEY {_key_sql(local)}", [str(settled)])
+            database.cipher_settings(conn, "arriving")
             conn.execute("SELECT sqlcipher_export('arriving')")
             version = conn.execute("PRAGMA main.user_version").fetchone()[0]
             conn.execute(f"PRAGMA arriving.user_version = {int(version)}")
