@@ -277,11 +277,14 @@ def open_read_only(path: str | os.PathLike) -> sqlite_utils.Database:
             if not opens(conn):  # perhaps a backup made with SQLCipher's default settings, before CIPHER_PRAGMAS
                 earlier = sqlite3.connect(uri, uri=True, isolation_level=None)
                 earlier.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+                conn.close()
                 if opens(earlier):
-                    conn.close()
                     conn = earlier
-                else:
+                else:  # a fresh connection, so the caller's first read fails as a wrong key does
                     earlier.close()
+                    conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+                    conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+                    cipher_settings(conn)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     db = sqlite_utils.Database(conn)
     db.rhi_key = keystore.database_key(create=False) if ENCRYPTED else None
