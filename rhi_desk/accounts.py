@@ -5,6 +5,7 @@ and then lock it for longer, so a stolen laptop cannot be guessed into.
 """
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -128,7 +129,7 @@ def list_users(db: sqlite_utils.Database) -> list[dict]:
     """Every user, by username, without password hashes."""
     return list(db.query(
         "select id, username, display_name, role, organisation, active, locked_until, "
-        "last_sign_in_at, created_at from users order by username"
+        "last_sign_in_at, created_at, must_change_password from users order by username"
     ))
 
 
@@ -148,6 +149,7 @@ def sign_in(db: sqlite_utils.Database, username: str, password: str) -> SignInRe
     generic = "Enter a correct username and password"
     with write_transaction(db):
         user = get_user(db, username)
+        disabled = user if user is not None and not user["active"] else None
         if user is None or not user["active"]:
             user = None
         elif user["locked_until"] and user["locked_until"] > now_iso():
@@ -160,6 +162,9 @@ def sign_in(db: sqlite_utils.Database, username: str, password: str) -> SignInRe
             failures = user["failed_sign_ins"] + 1
             db.execute("update users set failed_sign_ins = ?, locked_until = ? where id = ?",
                        [failures, _lock_for(failures), user["id"]])
+    if disabled is not None and _password_matches(disabled, password):
+        audit.record(db, "sign_in.refused_disabled", username=disabled["username"])
+        return SignInResult(None, DISABLED)
     if user is None:
         # Hash anyway so the response time does not reveal which usernames exist.
         _hasher.hash(password or "")
@@ -191,6 +196,91 @@ def _lock_for(failures: int) -> str | None:
     if failures >= SLOW_DOWN_AFTER:
         return (now() + SLOW_DOWN_FOR).strftime("%Y-%m-%d %H:%M:%S")
     return None
+
+
+DISABLED = ("This account has been disabled, so it cannot sign in. If you still need RHI Desk, "
+            "ask an administrator to enable it.")
+
+
+def _password_matches(user: dict, password: str) -> bool:
+    try:
+        return _hasher.verify(user["password_hash"], password or "")
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _require_user(db, username: str) -> dict:
+    user = get_user(db, (username or "").strip())
+    if user is None:
+        raise AccountError(f"There is no user called {username}. Check the username with 'users list'.")
+    return user
+
+
+def _other_active_admins(db, user: dict) -> int:
+    return db.execute("select count(*) from users where role = 'admin' and active = 1 and id != ?",
+                      [user["id"]]).fetchone()[0]
+
+
+def set_active(db: sqlite_utils.Database, username: str, active: bool, *, by: str | None = None) -> dict:
+    """Disable a user (their sessions end at their next request; sign-in is refused) or enable them again."""
+    user = _require_user(db, username)
+    if not active and user["role"] == "admin" and not _other_active_admins(db, user):
+        raise AccountError(f"{user['username']} is the only active administrator: add or enable another "
+                           "administrator first, or nobody could manage users.")
+    if bool(user["active"]) == active:
+        return user
+    with write_transaction(db):
+        db.execute("update users set active = ?, failed_sign_ins = 0, locked_until = null where id = ?",
+                   [int(active), user["id"]])
+        audit.record(db, "user.enable" if active else "user.disable", username=by, object_type="user",
+                     object_id=user["username"])
+    return get_user(db, user["username"])
+
+
+def reset_password(db: sqlite_utils.Database, username: str, temporary: str | None = None, *,
+                   by: str | None = None) -> str:
+    """Give a user a temporary password (returned) that works once: they set their own at next sign-in.
+
+    Every session the user has open ends at once (see ``must_change_password`` in the sign-in guard).
+    """
+    user = _require_user(db, username)
+    temporary = temporary or secrets.token_urlsafe(9)
+    validate_password(temporary)
+    with write_transaction(db):
+        db.execute("update users set password_hash = ?, must_change_password = 1, failed_sign_ins = 0, "
+                   "locked_until = null where id = ?", [_hasher.hash(temporary), user["id"]])
+        audit.record(db, "user.reset_password", username=by, object_type="user", object_id=user["username"])
+    return temporary
+
+
+def set_own_password(db: sqlite_utils.Database, user_id: int, password: str) -> None:
+    """The user chooses their own password (after a reset); the temporary one stops working."""
+    user = get_user_by_id(db, user_id)
+    validate_password(password)
+    if _password_matches(user, password):
+        raise AccountError("Choose a new password, not the temporary one")
+    with write_transaction(db):
+        db.execute("update users set password_hash = ?, must_change_password = 0 where id = ?",
+                   [_hasher.hash(password), user_id])
+        audit.record(db, "user.set_password", username=user["username"], object_type="user",
+                     object_id=user["username"])
+
+
+def change_role(db: sqlite_utils.Database, username: str, role: str, *, by: str | None = None) -> dict:
+    """Give a user another role; it applies from their next page."""
+    user = _require_user(db, username)
+    if role not in ROLES:
+        raise AccountError(f"Choose a role: {', '.join(ROLES)}")
+    if user["role"] == "admin" and role != "admin" and not _other_active_admins(db, user):
+        raise AccountError(f"{user['username']} is the only active administrator: make someone else an "
+                           "administrator first.")
+    if role == user["role"]:
+        return user
+    with write_transaction(db):
+        db.execute("update users set role = ? where id = ?", [role, user["id"]])
+        audit.record(db, "user.change_role", username=by, object_type="user", object_id=user["username"],
+                     detail={"from": user["role"], "to": role})
+    return get_user(db, user["username"])
 
 
 def unlock(db: sqlite_utils.Database, username: str, *, by: str | None = None) -> None:

@@ -100,6 +100,55 @@ def users_add(username, role, display_name, organisation, password_stdin):
     click.echo(f"Added {username} ({accounts.ROLES[role]}).")
 
 
+@users_group.command("disable", with_appcontext=False)
+@click.argument("username")
+def users_disable(username):
+    """Disable a user (a leaver): their sessions end at once and sign-in is refused."""
+    _account_change(lambda db: accounts.set_active(db, username, False, by="command line"),
+                    f"Disabled {username}: they cannot sign in, and any session they had open has ended.")
+
+
+@users_group.command("enable", with_appcontext=False)
+@click.argument("username")
+def users_enable(username):
+    """Let a disabled user sign in again."""
+    _account_change(lambda db: accounts.set_active(db, username, True, by="command line"),
+                    f"Enabled {username}: they can sign in again.")
+
+
+@users_group.command("reset-password", with_appcontext=False)
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the temporary password from standard input.")
+def users_reset_password(username, password_stdin):
+    """Give a user a temporary password; they set their own at next sign-in."""
+    temporary = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    made = _account_change(lambda db: accounts.reset_password(db, username, temporary, by="command line"), None)
+    click.echo(f"Reset the password of {username}; any session they had open has ended.")
+    if not password_stdin:
+        click.echo(f"Temporary password: {made}")
+    click.echo("They choose their own password when they next sign in.")
+
+
+@users_group.command("set-role", with_appcontext=False)
+@click.argument("username")
+@click.argument("role", type=click.Choice(list(accounts.ROLES)))
+def users_set_role(username, role):
+    """Give a user another role."""
+    _account_change(lambda db: accounts.change_role(db, username, role, by="command line"),
+                    f"{username} is now {accounts.ROLES[role]}.")
+
+
+def _account_change(change, message):
+    db = open_db()
+    try:
+        result = change(db)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    if message:
+        click.echo(message)
+    return result
+
+
 @users_group.command("list", with_appcontext=False)
 def users_list():
     """List the users of this install."""
@@ -109,7 +158,7 @@ def users_list():
         click.echo("No users yet. Add one with 'rhi-desk users add USERNAME --role admin'.")
         return
     for user in rows:
-        state = " (locked)" if user["locked_until"] else ""
+        state = " (disabled)" if not user["active"] else " (locked)" if user["locked_until"] else ""
         click.echo(f"{user['username']:<20} {accounts.ROLES[user['role']]:<15} {user['display_name']}{state}")
 
 

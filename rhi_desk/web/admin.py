@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovPasswordInput,
@@ -66,6 +66,42 @@ def unlock(username):
     accounts.unlock(get_db(), username, by=g.user["username"])
     flash(f"{username} can sign in again.")
     return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<username>", methods=["GET", "POST"])
+@roles_required("admin")
+def user(username):
+    """One user: change their role, disable or enable them, reset their password."""
+    db = get_db()
+    person = accounts.get_user(db, username)
+    if person is None:
+        abort(404)
+    error = temporary = None
+    if request.method == "POST":
+        action = request.form.get("action")
+        by = g.user["username"]
+        try:
+            if action == "role":
+                accounts.change_role(db, username, request.form.get("role", ""), by=by)
+                flash(f"{person['display_name']} is now {accounts.ROLES[request.form['role']]}.")
+            elif action in ("disable", "enable"):
+                if action == "disable" and person["id"] == g.user["id"]:
+                    raise accounts.AccountError("You cannot disable your own account while signed in with it")
+                accounts.set_active(db, username, action == "enable", by=by)
+                flash(f"{person['display_name']} can no longer sign in: any session they had open has ended."
+                      if action == "disable" else f"{person['display_name']} can sign in again.")
+            elif action == "reset":
+                temporary = accounts.reset_password(db, username, by=by)
+            else:
+                abort(400)
+        except accounts.AccountError as exc:
+            error = str(exc)
+        else:
+            if temporary is None:
+                return redirect(url_for("admin.user", username=username))
+        person = accounts.get_user(db, username)
+    return render_template("admin/user.html", person=person, roles=accounts.ROLES, error=error,
+                           temporary=temporary, me=person["id"] == g.user["id"])
 
 
 @bp.route("/audit")

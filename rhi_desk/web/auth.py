@@ -115,6 +115,10 @@ def require_sign_in():
     user = accounts.get_user_by_id(db, user_id) if user_id else None
     current = (user is not None and user["active"]
                and session.get("gen") == accounts.session_generation(user))
+    if current and user["must_change_password"] and endpoint not in (
+            "auth.change_password", "auth.sign_out", "auth.lock"):
+        # After an administrator's reset: nothing else opens until the user has chosen their own password.
+        return redirect(url_for("auth.change_password"))
     if current:
         idle = time.time() - session.get("last_seen", 0)
         expired = session.get("boot") != current_app.config["BOOT_ID"]
@@ -210,6 +214,8 @@ def sign_in():
             session["gen"] = accounts.session_generation(result.user)
             session["boot"] = current_app.config["BOOT_ID"]
             session["last_seen"] = time.time()
+            if result.user["must_change_password"]:
+                return redirect(url_for("auth.change_password", next=_safe_next(request.args.get("next"))))
             rescued = _take_rescued(db, result.user["id"])
             if rescued:
                 return render_template("errors/csrf.html", fields=json.loads(rescued["form_json"]),
@@ -228,6 +234,37 @@ def _take_rescued(db, user_id: int):
     if not rows or not is_local_path(rows[0]["path"]):
         return None
     return rows[0]
+
+
+class ChangePasswordForm(FlaskForm):
+    password = PasswordField("New password", widget=GovPasswordInput(),
+                             description=f"At least {accounts.MIN_PASSWORD_LENGTH} characters",
+                             validators=[InputRequired(message="Enter a new password"),
+                                         Length(min=accounts.MIN_PASSWORD_LENGTH,
+                                                message=f"Enter a password of at least "
+                                                        f"{accounts.MIN_PASSWORD_LENGTH} characters")])
+    confirm = PasswordField("Confirm new password", widget=GovPasswordInput(),
+                            validators=[InputRequired(message="Enter the new password again"),
+                                        EqualTo("password", message="Enter the same password twice")])
+    submit = SubmitField("Set my password", widget=GovSubmitInput())
+
+
+@bp.route("/set-password", methods=["GET", "POST"])
+def change_password():
+    """After an administrator's reset: the user chooses their own password before anything else."""
+    form = ChangePasswordForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            accounts.set_own_password(get_db(), g.user["id"], form.password.data)
+        except accounts.AccountError as exc:
+            error = str(exc)
+        else:
+            # The new password ended every other copy of this session; this one carries on.
+            session["gen"] = accounts.session_generation(accounts.get_user_by_id(get_db(), g.user["id"]))
+            flash("Your new password is set.")
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/set_password.html", form=form, error=error)
 
 
 @bp.route("/sign-out", methods=["POST"])
