@@ -183,6 +183,19 @@ def m0014_users_password_reset(db):
     _script(db, "ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0")
 
 
+@migrations(name="0015_register_awaiting_outcome")
+def m0015_register_awaiting_outcome(db):
+    # Today's "offered, awaiting the interview or its outcome": offers with no outcome, by offer time,
+    # so the list never scans years of finished interviews.
+    _script(
+        db,
+        """
+CREATE INDEX IF NOT EXISTS rhi_awaiting_outcome ON return_home_interviews (offered_at)
+    WHERE offered_at IS NOT NULL AND outcome IS NULL
+""",
+    )
+
+
 @migrations(name="0070_import_mappings")
 def m0070_import_mappings(db):
     # A council's export mapped once onto the register (its headers, date order and words), saved by

@@ -1,7 +1,7 @@
-"""The Today list: children missing now, returned and awaiting an offer, and offers overdue."""
+"""The Today list: children missing now, returned and awaiting an offer, offers overdue, offers awaiting an outcome."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlite_utils
@@ -32,6 +32,7 @@ class Today:
     overdue: list[dict]
     overdue_total: int
     repeat: list[dict]
+    awaiting: list[dict] = field(default_factory=list)  # offered, no outcome yet: days since the offer
 
 
 # Not offered, as counting.offered_sql says; an outcome recorded without an offer (imported history)
@@ -90,7 +91,27 @@ def today(db: sqlite_utils.Database, at: datetime | None = None, overdue_shown: 
 
     # Repeat missing, as counting.repeat_sql defines it (the high-risk list reads the same function).
     repeat = counting.repeat_missing_children(db, at, limit=TODAY_LIMIT)
-    return Today(at, missing_now, returned, overdue, overdue_total, repeat)
+    return Today(at, missing_now, returned, overdue, overdue_total, repeat, awaiting_outcome(db, at))
+
+
+def awaiting_outcome(db: sqlite_utils.Database, at: datetime | None = None) -> list[dict]:
+    """Interviews offered in the last 90 days with no outcome yet, longest waiting first, with days since the offer.
+
+    One row per interview (an RHI covering several episodes shows its latest return); OLA children are
+    left out, as on the overdue list: their interview is their own council's duty.
+    """
+    at = (at or now()).replace(microsecond=0)
+    lookback = (at - OVERDUE_LOOKBACK).strftime(MINUTE_FORMAT)
+    rows = list(db.query(
+        'select r.rhi_id, r.offered_at, r.assigned_to, r.interviewer_type, max(e."end") as "end", e.episode_id, '
+        "c.child_id, c.name from return_home_interviews r join rhi_episodes re on re.rhi = r.id "
+        "join episodes e on e.id = re.episode join children c on c.id = r.child "
+        "where r.offered_at is not null and r.outcome is null and r.status != 'signed_off' "
+        f"and r.offered_at >= ? and e.other_la = 0 and {_LIVE} "
+        f"group by r.id order by r.offered_at limit {TODAY_LIMIT}", [lookback]))
+    for row in rows:
+        row["days_since_offer"] = max(0, (at - parse_minute(row["offered_at"])).days)
+    return rows
 
 
 def _add_clock(row: dict, at: datetime) -> None:

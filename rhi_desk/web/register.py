@@ -2,8 +2,8 @@
 
 Views are thin: a form, a call to :mod:`rhi_desk.register` (children, episodes, today) or :mod:`rhi_desk.register.rhi_tracking`, then a
 redirect, or the same page again with the problem shown next to the question it belongs to.
-The missing team (and administrators) change records; managers may read a child's and an
-episode's page (the dashboard links to them); social workers and providers never see the register.
+The missing team (and administrators) change records; managers read Today, Children, a child's and an
+episode's page (read-only: no button that changes a record); social workers and providers never see the register.
 """
 from __future__ import annotations
 
@@ -153,7 +153,7 @@ def _audit_view(db, child_id: str, page: str, **detail) -> None:
 
 
 @bp.route("/today")
-@roles_required(*CHANGE_ROLES)
+@roles_required(*READ_ROLES)
 def today():
     """The daily missing meeting's list: missing now, recent returns, overdue RHIs, repeat missing."""
     db = get_db()
@@ -162,7 +162,7 @@ def today():
     audit.record(db, "register.today", username=g.user["username"],
                  detail={"missing_now": len(listing.missing_now), "returned": len(listing.returned),
                          "overdue": listing.overdue_total, "repeat": len(listing.repeat)})
-    return render_template("register/today.html", today=listing)
+    return render_template("register/today.html", today=listing, can_change=_can_change())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -210,7 +210,7 @@ class ChildForm(FlaskForm):
 
 
 @bp.route("/children")
-@roles_required(*CHANGE_ROLES)
+@roles_required(*READ_ROLES)
 def children():
     """Find a child by name or id; with no search, the most recently changed records."""
     db = get_db()
@@ -219,7 +219,7 @@ def children():
     if query:
         audit.record(db, "child.search", username=g.user["username"], detail={"query": query,
                                                                                "found": len(found)})
-    return render_template("register/children.html", children=found, query=query)
+    return render_template("register/children.html", children=found, query=query, can_change=_can_change())
 
 
 @bp.route("/children/new", methods=["GET", "POST"])

@@ -113,7 +113,7 @@ def test_readme_first_command_demo_then_serve_signs_in_to_a_working_today_list(i
         form = urllib.parse.urlencode({"csrf_token": token, "username": "missing",
                                        "password": "demo-password"}).encode()
         today = browser.open(base + "/sign-in", data=form).read().decode()
-        assert "Missing now (" in today and "Interviews overdue (" in today, today[:500]
+        assert "Missing now (" in today and "Offers overdue (" in today, today[:500]
     finally:
         server.terminate()
         server.wait(10)

@@ -217,7 +217,7 @@ def test_today_page_lists_and_links(signed_in, hub_db, amy):
         assert "OLA: Sutton" in page and 'href="/children/O1"' in page
     with time_machine.travel(datetime(2017, 4, 8, 12, 0), tick=False):
         page = text(signed_in("missing_team").get("/today"))
-        assert "Interviews overdue (1)" in page and "Overdue by 0 minutes" in page
+        assert "Offers overdue (1)" in page and "Overdue by 0 minutes" in page
 
 
 def test_home_sends_missing_team_to_today(signed_in, amy):
