@@ -45,6 +45,7 @@ from rhi_desk.db import get_db
 from rhi_desk.register import children as register_children
 from rhi_desk.register import episodes as register_episodes
 from rhi_desk.register import rhi_tracking, rules
+from rhi_desk.register import search as register_search
 from rhi_desk.register import today as register_today
 from rhi_desk.register.rhi_tracking import RHIError
 from rhi_desk.register.rules import RegisterError
@@ -212,14 +213,21 @@ class ChildForm(FlaskForm):
 @bp.route("/children")
 @roles_required(*READ_ROLES)
 def children():
-    """Find a child by name or id; with no search, the most recently changed records."""
+    """Find a child by name or id, with filters, a page at a time; with no search, the most recently changed."""
     db = get_db()
     query = (request.args.get("q") or "").strip()
-    found = register_children.search_children(db, query)
-    if query:
+    filters = register_search.Filters(
+        status=request.args.get("status") or None, placement=request.args.get("placement") or None,
+        missing_now=request.args.get("missing_now") == "yes", social_worker=request.args.get("worker") or None)
+    page = request.args.get("page", "1")
+    found = register_search.find_children(db, query, filters, page=int(page) if page.isdigit() else 1)
+    if query or filters.any:
         audit.record(db, "child.search", username=g.user["username"], detail={"query": query,
-                                                                               "found": len(found)})
-    return render_template("register/children.html", children=found, query=query, can_change=_can_change())
+                                                                               "found": found.total})
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("register/children.html", children=found.children, found=found, query=query,
+                           args=args, statuses=register_search.STATUSES,
+                           workers=register_search.social_workers(db), can_change=_can_change())
 
 
 @bp.route("/children/new", methods=["GET", "POST"])
@@ -327,7 +335,7 @@ def new_missing():
     """Record a missing notification, step 1: find the child (or add a new one)."""
     db = get_db()
     query = (request.args.get("q") or "").strip()
-    found = register_children.search_children(db, query) if query else []
+    found = register_search.find_children(db, query).children if query else []
     if query:
         audit.record(db, "child.search", username=g.user["username"], detail={"query": query,
                                                                                "found": len(found)})
