@@ -272,10 +272,11 @@ def demo_group(ctx):
         summary = demo.fill(db)
     except demo.DemoError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"Demo data is in {path}: {summary}")
-    click.echo("Sign in with one of these (made-up) accounts, password 'demo-password':")
-    for username, role in demo.DEMO_USERS_SUMMARY:
-        click.echo(f"  {username:<12} {role}")
+    click.echo(f"Demo data is in {path}: {summary}.")
+    click.echo(demo.totals(db))
+    click.echo(f"Sign in with one of these (made-up) accounts, password '{demo.DEMO_PASSWORD}':")
+    for username, role, name, organisation in demo.DEMO_USERS:
+        click.echo(f"  {username:<10} {accounts.ROLES[role]:<15} {name}{', ' + organisation if organisation else ''}")
     click.echo(f"Start it with: rhi-desk --db {path} serve")
 
 

@@ -22,6 +22,17 @@ DEMO_USERS = [
 DEMO_USERS_SUMMARY = [(u, accounts.ROLES[r]) for u, r, _, _ in DEMO_USERS]
 
 
+def totals(db: sqlite_utils.Database) -> str:
+    """What the database holds once the demo is made: children, episodes and interviews, in one sentence."""
+    count = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
+    children = count("select count(*) from children")
+    episodes = count("select count(*) from episodes")
+    interviews = count("select count(*) from return_home_interviews")
+    signed = count("select count(*) from return_home_interviews where status = 'signed_off'")
+    return (f"In all: {children:,} children, {episodes:,} episodes and {interviews:,} interview records "
+            f"({signed:,} signed off).")
+
+
 
 
 class DemoError(Exception):
