@@ -41,6 +41,13 @@ ALTER TABLE return_home_interviews ADD COLUMN purged_at TEXT
     )
 
 
+@migrations(name="0035_interview_offer_from_hub")
+def m0035_interview_offer_from_hub(db):
+    # On a field install: the offer came in the hub's pack (the missing team made it), so the
+    # provider reads it but cannot change it there.
+    _script(db, "ALTER TABLE return_home_interviews ADD COLUMN offer_from_hub INTEGER NOT NULL DEFAULT 0")
+
+
 @migrations(name="0036_interview_assignee_ids")
 def m0036_interview_assignee_ids(db):
     # Who may open an interview is decided by ids, never by matching free-text names at the moment of

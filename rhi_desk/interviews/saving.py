@@ -19,6 +19,7 @@ from rhi_desk.interviews.navigation import (
 from rhi_desk.interviews.page_answers import clean_page, datetime_parts
 from rhi_desk.interviews.questions import (
     ACTION_ROWS_SPARE,
+    INTERVIEWER_TYPES,
     ROWS_SPARE,
     NOT_COMPLETED,
     PAGES,
@@ -82,8 +83,14 @@ def _field_for(p: Page, message: str) -> str:
     return p.questions[0].key
 
 
+HUB_OFFER = ("The missing team at the hub recorded this offer, so it cannot be changed here. "
+             "If it is wrong, ask them to correct it.")
+
+
 def _apply(db, rhi: dict, p: Page, values: dict, *, by: str | None) -> None:
     answers = answers_of(rhi)
+    if p.slug == "offer" and rhi.get("offer_from_hub"):
+        raise InterviewError(HUB_OFFER, {"offered_at": HUB_OFFER})
     if p.slug == "offer":
         rhi_tracking.record_offer(db, rhi["rhi_id"], values["offered_at"], values["offered_how"],
                                   values["offered_by"], by=by)
@@ -108,6 +115,24 @@ def _apply(db, rhi: dict, p: Page, values: dict, *, by: str | None) -> None:
     _write_answers(db, fresh, answers, resume_at=p.slug)
     audit.record(db, "rhi.save_page", username=by, object_type="rhi", object_id=rhi["rhi_id"],
                  detail={"page": p.slug})
+
+
+def fill_interviewer(db: sqlite_utils.Database, rhi_id: str, name: str, interviewer_type: str | None, *,
+                     by: str | None) -> bool:
+    """Answer "Who held the interview" from the signed-in user and the assignment, unless already answered.
+
+    Returns True when it was filled (the page is then not asked; check answers can still change it).
+    """
+    rhi = _require(db, rhi_id)
+    answers = answers_of(rhi)
+    if answers.get("interviewer_name") or not name or interviewer_type not in INTERVIEWER_TYPES:
+        return False
+    with write_transaction(db):
+        answers.update({"interviewer_name": name, "interviewer_type": interviewer_type})
+        _write_answers(db, rhi, answers, resume_at=None)
+        audit.record(db, "rhi.save_page", username=by, object_type="rhi", object_id=rhi_id,
+                     detail={"page": "interviewer", "from": "the assignment and the signed-in user"})
+    return True
 
 
 def autosave(db: sqlite_utils.Database, rhi_id: str, page_slug: str, partial_answers: dict, *,

@@ -399,11 +399,12 @@ def _apply_pack(db, payload: dict, sender: dict, by, changed: list) -> dict:
         if existing is None:
             db.execute(
                 "insert into return_home_interviews (rhi_id, child, interviewer_type, assigned_to, assigned_install, "
-                "offered_at, offered_how, offered_by, status, revision, origin, created_at, updated_at) "
-                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "offered_at, offered_how, offered_by, status, revision, origin, created_at, updated_at, "
+                "offer_from_hub) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [a["rhi_id"], children[a["child_id"]], a.get("interviewer_type"), a.get("assigned_to"),
                  me["install_id"], a.get("offered_at"), a.get("offered_how"), a.get("offered_by"),
-                 "draft" if a.get("offered_at") else "open", a["revision"], f"sync:{sender['name']}", stamp, stamp])
+                 "draft" if a.get("offered_at") else "open", a["revision"], f"sync:{sender['name']}", stamp, stamp,
+                 int(bool(a.get("offered_at")))])
             pk = db.execute("select id from return_home_interviews where rhi_id = ?", [a["rhi_id"]]).fetchone()[0]
             summary["new_assignments"] += 1
             touched.append(a["child_id"])

@@ -46,6 +46,7 @@ TEMPLATE_HELPERS = SimpleNamespace(OUTCOMES=questions.OUTCOMES, action_rows=savi
                                    facts=navigation.facts, none_label=page_answers.none_label)
 
 WORK_ROLES = ("practitioner", "provider", "missing_team")
+INTERVIEWER_OF_ROLE = {"practitioner": "social_worker", "provider": "provider", "missing_team": "missing_team"}
 READ_ROLES = WORK_ROLES + ("manager",)
 
 
@@ -188,6 +189,9 @@ def question(rhi_id, slug):
         return redirect(url_for(".resume", rhi_id=rhi_id))
     errors = {}
     values = None
+    if request.method == "POST" and slug == "offer" and rhi["offer_from_hub"]:
+        # The hub's offer is shown, not asked: Continue moves on without changing it.
+        return redirect(url_for(".question", rhi_id=rhi_id, slug=navigation.next_page(rhi, slug) or "outcome"))
     if request.method == "POST":
         fields = _fields()
         try:
@@ -199,6 +203,14 @@ def question(rhi_id, slug):
             if request.form.get("more_rows"):  # places or people: saved, the same page with more rows
                 return redirect(url_for(".question", rhi_id=rhi_id, slug=slug, then=request.args.get("then")))
             nxt = navigation.next_page(rhi, slug)
+            if nxt == "interviewer":
+                # Who held it comes from the assignment and the signed-in user: not asked again.
+                saving.fill_interviewer(db, rhi_id, g.user["display_name"],
+                                        rhi["interviewer_type"] or INTERVIEWER_OF_ROLE.get(g.user["role"]),
+                                        by=g.user["username"])
+                rhi = rhi_tracking.get_rhi(db, rhi_id)
+                if navigation.page_complete(questions.PAGES["interviewer"], navigation.facts(rhi)):
+                    nxt = navigation.next_page(rhi, "interviewer")
             if request.args.get("then") == "check":
                 # From "Change": back to the summary, unless the new answer calls for a follow-up.
                 if nxt and not navigation.page_complete(questions.PAGES[nxt], navigation.facts(rhi)):

@@ -75,7 +75,7 @@ KEYBOARD_JOURNEY = [
     ("outcome", {"outcome": "completed"}),
     ("held", {"held_at-day": "3", "held_at-month": "3", "held_at-year": "2026", "held_at-time": "15:30",
               "place": "At school"}),
-    ("interviewer", {"interviewer_name": "Sam Worker", "interviewer_type": "social_worker"}),
+    # "interviewer" is not asked: the signed-in user and the assignment answer it.
     ("seen_alone", {"seen_alone": "no"}),
     ("who_present", {"who_present": "A teacher"}),
     ("confidentiality", {"confidentiality_explained": "yes"}),

@@ -23,7 +23,7 @@ COMPLETED = {
     "outcome": {"outcome": "completed"},
     "held": {"held_at-day": "3", "held_at-month": "3", "held_at-year": "2026", "held_at-time": "3:30pm",
              "place": "At school"},
-    "interviewer": {"interviewer_name": "Sam Worker", "interviewer_type": "social_worker"},
+    # "interviewer" is not asked: the signed-in user and the assignment answer it (test_everyday_interviewer.py)
     "seen_alone": {"seen_alone": "yes"},
     "confidentiality": {"confidentiality_explained": "yes"},
     "where": {"where_went": "A friend's flat", "where_area": "Croydon CR0"},
@@ -102,7 +102,7 @@ def test_a_whole_interview_page_by_page_then_sign_off(worker, rhi, hub_db):
     for shown in ("A friend&#39;s flat", "Child sexual exploitation", "County lines", "None of these",
                   "Strategy meeting", "3 March 2026, 3:30pm", "High"):
         assert shown in page, shown
-    assert page.count(">Change<") == sum(len(questions.PAGES[s].questions) for s in COMPLETED)
+    assert page.count(">Change<") == sum(len(questions.PAGES[s].questions) for s in [*COMPLETED, "interviewer"])
     response = worker.post(f"/interviews/{rhi['rhi_id']}/sign-off", data={"declaration": "yes"})
     assert response.status_code == 302
     saved = reload(hub_db, rhi)
@@ -116,7 +116,7 @@ def test_a_whole_interview_page_by_page_then_sign_off(worker, rhi, hub_db):
                                              "due": "2026-03-10", "done": False}]
     assert answers["held_at"] == "2026-03-03 15:30" and answers["seen_alone"] == "yes"
     record = worker.get(response.location).get_data(as_text=True)
-    assert "read-only" in record and "Signed off by practitioner" in record
+    assert "read-only" in record and "Signed off by Practitioner" in record, "the person's name, not the username"
     report = worker.get(f"/interviews/{rhi['rhi_id']}/report").get_data(as_text=True)
     episode = rhi_tracking.episodes_of(hub_db, saved["id"])[0]["episode_id"]
     for shown in ("Jamie Test", "1 May 2010", episode, "2 March 2026, 9:30am", "Strategy meeting",
@@ -155,7 +155,7 @@ def test_none_of_these_is_exclusive_and_choices_are_required(worker, rhi, hub_db
 
 
 def test_follow_up_pages_appear_only_when_an_answer_calls_for_them(worker, rhi):
-    walk(worker, rhi, {k: COMPLETED[k] for k in ("offer", "outcome", "held", "interviewer")})
+    walk(worker, rhi, {k: COMPLETED[k] for k in ("offer", "outcome", "held")})
     assert worker.post(url(rhi, "seen_alone"), data={"seen_alone": "no"}).location.endswith(url(rhi, "who_present"))
     assert _errors(worker.post(url(rhi, "who_present"), data={})) == [
         "Enter who else was there during the interview"]
@@ -216,7 +216,7 @@ def test_an_interview_that_did_not_happen(worker, rhi, hub_db, outcome):
 def test_sign_off_needs_the_declaration_and_every_answer(worker, rhi, hub_db):
     walk(worker, rhi, {k: COMPLETED[k] for k in ("offer", "outcome", "held")})
     response = worker.post(f"/interviews/{rhi['rhi_id']}/sign-off", data={"declaration": "yes"})
-    assert response.status_code == 400 and "Answer &#39;Who held the interview&#39; before signing off" in \
+    assert response.status_code == 400 and "Answer &#39;Was the child seen alone?&#39; before signing off" in \
         response.get_data(as_text=True)
     walk(worker, rhi, COMPLETED)
     response = worker.post(f"/interviews/{rhi['rhi_id']}/sign-off", data={})
@@ -307,17 +307,15 @@ def test_my_interviews_on_a_field_install_lists_every_interview(field_db):
 
 def test_what_is_typed_is_kept_in_the_background_and_resumed(worker, rhi, hub_db):
     walk(worker, rhi, {k: COMPLETED[k] for k in ("offer", "outcome", "held")})
-    response = worker.post(f"/interviews/{rhi['rhi_id']}/autosave/interviewer",
-                           data={"interviewer_name": "Half a na"})
+    worker.post(url(rhi, "seen_alone"), data={"seen_alone": "no"})
+    response = worker.post(f"/interviews/{rhi['rhi_id']}/autosave/who_present",
+                           data={"who_present": "Half a na"})
     assert response.status_code == 204
     # A draft is not an answer: it is not on the record yet.
-    assert "interviewer_name" not in json.loads(reload(hub_db, rhi)["answers"])
+    assert "who_present" not in json.loads(reload(hub_db, rhi)["answers"])
     resumed = worker.get(url(rhi))
-    assert resumed.location.endswith(url(rhi, "interviewer"))
-    assert 'value="Half a na"' in worker.get(resumed.location).get_data(as_text=True)
-    # Continue with a problem keeps what was typed too.
-    worker.post(url(rhi, "interviewer"), data={"interviewer_name": "Half a name"})
-    assert 'value="Half a name"' in worker.get(url(rhi, "interviewer")).get_data(as_text=True)
+    assert resumed.location.endswith(url(rhi, "who_present"))
+    assert 'Half a na' in worker.get(resumed.location).get_data(as_text=True)
 
 
 def test_a_locked_session_mid_interview_loses_nothing(app, users, hub_db):
