@@ -47,12 +47,17 @@ def test_a_reset_password_works_once_and_the_user_sets_their_own(signed_in, app,
     assert sign_in(app.test_client(), "practitioner", temporary).status_code == 200
 
 
-def test_changing_a_role_applies_from_the_next_page_and_keeps_one_administrator(signed_in, hub_db):
+def test_changing_a_role_ends_the_session_and_applies_at_the_next_sign_in(signed_in, hub_db, app):
     manager = signed_in("manager")
     assert manager.get("/children/new").status_code == 403
     admin = signed_in("admin")
     admin.post("/admin/users/manager", data={"action": "role", "role": "missing_team"})
-    assert manager.get("/children/new").status_code == 200
+    # A role change ends every session the user has (issue 19): the old session cannot carry the old role on.
+    ended = manager.get("/children/new")
+    assert ended.status_code == 302 and ended.headers["Location"].startswith("/sign-in")
+    again = app.test_client()
+    assert sign_in(again, "manager").status_code == 302
+    assert again.get("/children/new").status_code == 200
     page = text(admin.post("/admin/users/admin", data={"action": "role", "role": "manager"}))
     assert "is the only active administrator" in page
 
