@@ -154,9 +154,27 @@ def resume(rhi_id):
     if rhi["status"] == "signed_off" or access.is_stub(rhi) or not access.can_change(g.user, rhi, g.install):
         return redirect(url_for(".record", rhi_id=rhi_id))
     slug = saving.resume_page(get_db(), rhi)
+    if slug == "interviewer":  # answered from the assignment, then on to the first page still unanswered
+        rhi, _ = _past_the_interviewer(get_db(), rhi, slug)
+        slug = saving.resume_page(get_db(), rhi)
     if slug is None:
         return redirect(url_for(".check", rhi_id=rhi_id))
     return redirect(url_for(".question", rhi_id=rhi_id, slug=slug))
+
+
+def _past_the_interviewer(db, rhi: dict, slug: str | None) -> tuple[dict, str | None]:
+    """Who held the interview comes from the assignment and the signed-in user: not asked again.
+
+    When the next page would be "interviewer", it is answered from those and skipped if that answers it.
+    """
+    if slug != "interviewer":
+        return rhi, slug
+    saving.fill_interviewer(db, rhi["rhi_id"], g.user["display_name"],
+                            rhi["interviewer_type"] or INTERVIEWER_OF_ROLE.get(g.user["role"]), by=g.user["username"])
+    rhi = rhi_tracking.get_rhi(db, rhi["rhi_id"])
+    if navigation.page_complete(questions.PAGES["interviewer"], navigation.facts(rhi)):
+        return rhi, navigation.next_page(rhi, "interviewer")
+    return rhi, slug
 
 
 @bp.route("/interviews/<rhi_id>/tasks")
@@ -203,14 +221,7 @@ def question(rhi_id, slug):
             if request.form.get("more_rows"):  # places or people: saved, the same page with more rows
                 return redirect(url_for(".question", rhi_id=rhi_id, slug=slug, then=request.args.get("then")))
             nxt = navigation.next_page(rhi, slug)
-            if nxt == "interviewer":
-                # Who held it comes from the assignment and the signed-in user: not asked again.
-                saving.fill_interviewer(db, rhi_id, g.user["display_name"],
-                                        rhi["interviewer_type"] or INTERVIEWER_OF_ROLE.get(g.user["role"]),
-                                        by=g.user["username"])
-                rhi = rhi_tracking.get_rhi(db, rhi_id)
-                if navigation.page_complete(questions.PAGES["interviewer"], navigation.facts(rhi)):
-                    nxt = navigation.next_page(rhi, "interviewer")
+            rhi, nxt = _past_the_interviewer(db, rhi, nxt)
             if request.args.get("then") == "check":
                 # From "Change": back to the summary, unless the new answer calls for a follow-up.
                 if nxt and not navigation.page_complete(questions.PAGES[nxt], navigation.facts(rhi)):
