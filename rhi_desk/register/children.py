@@ -139,4 +139,5 @@ def search_children(db: sqlite_utils.Database, query: str, limit: int = SEARCH_L
 
 def recent_children(db: sqlite_utils.Database, limit: int = SEARCH_LIMIT) -> list[dict]:
     """The children whose records changed most recently."""
-    return list(db.query("select * from children order by updated_at desc limit ?", [limit]))
+    return list(db.query("select * from children where merged_into is null order by updated_at desc limit ?",
+                         [limit]))

@@ -241,3 +241,28 @@ CREATE INDEX episodes_allocated ON episodes (allocated_to) WHERE allocated_to IS
 CREATE INDEX rhi_allocated ON return_home_interviews (allocated_to) WHERE allocated_to IS NOT NULL
 """,
     )
+
+
+@migrations(name="0013_merges")
+def m0013_merges(db):
+    # Duplicates merged (register/merges.py): a merged child record stays, pointing at the kept one; each
+    # merge writes down what it moved, so an administrator can undo exactly that.
+    _script(
+        db,
+        """
+ALTER TABLE children ADD COLUMN merged_into INTEGER REFERENCES children (id);
+CREATE TABLE register_merges (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('child', 'episode')),
+    kept TEXT NOT NULL,
+    merged TEXT NOT NULL,
+    moved TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    merged_at TEXT NOT NULL,
+    merged_by TEXT,
+    undone_at TEXT,
+    undone_by TEXT
+);
+CREATE INDEX children_name_birth ON children (date_of_birth) WHERE merged_into IS NULL
+""",
+    )

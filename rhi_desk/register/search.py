@@ -124,6 +124,8 @@ def find_children(db: sqlite_utils.Database, query: str = "", filters: Filters |
     query = (query or "").strip()
     filters = filters or Filters()
     where, params = filters.sql()
+    by_id_extra = (" and " + " and ".join(where)) if where else ""
+    where = ["c.merged_into is null", *where]  # a merged record is found by its id only (it points on)
     page = max(1, page)
     if not query:
         clause = (" where " + " and ".join(where)) if where else ""
@@ -134,7 +136,7 @@ def find_children(db: sqlite_utils.Database, query: str = "", filters: Filters |
     ranked: dict[int, tuple] = {}
     by_id = dict.fromkeys([query, query.upper(), query.lower()])
     extra = (" and " + " and ".join(where)) if where else ""
-    for row in db.query(f"select c.id from children c where c.child_id in ({','.join('?' * len(by_id))}){extra}",
+    for row in db.query(f"select c.id from children c where c.child_id in ({','.join('?' * len(by_id))}){by_id_extra}",
                         [*by_id, *params]):
         ranked[row["id"]] = (-1, "")
     typed = words(query)

@@ -79,11 +79,11 @@ def init_app(app: Flask) -> None:
     app.before_request(auth.require_sign_in)
     app.context_processor(_template_globals)
     from rhi_desk.web import (about, actions, admin, corrections, home, imports, intelligence, interviews, meetings,
-                              police, providers, records, register, reports, sync, team)
+                              merges, police, providers, records, register, reports, sync, team)
 
     # One blueprint per area, each with its templates in templates/<area>/.
     for area in (auth, home, admin, register, records, imports, reports, interviews, sync, intelligence, about,
-                 corrections, actions, meetings, police, providers, team):
+                 corrections, actions, meetings, police, providers, team, merges):
         app.register_blueprint(area.bp)
 
     assets = resource_dir("static") / "vendor" / f"govuk-frontend-{GOVUK_FRONTEND}" / "assets"

@@ -45,6 +45,7 @@ from rhi_desk.db import get_db
 from rhi_desk.register import children as register_children
 from rhi_desk.register import episodes as register_episodes
 from rhi_desk.register import rhi_tracking, rules
+from rhi_desk.register import merges
 from rhi_desk.register import search as register_search
 from rhi_desk.register import today as register_today
 from rhi_desk.register.rhi_tracking import RHIError
@@ -243,9 +244,16 @@ def add_child():
             form.child_id.data = query
         else:
             form.name.data = query
+    duplicates = []
     if form.validate_on_submit():
+        values = form.values()
+        duplicates = merges.possible_duplicates(db, values.get("name"), values.get("date_of_birth"))
+        if duplicates and request.form.get("not_a_duplicate") != "yes":
+            # Warned, nothing saved: the person checks the records listed and says this is a different child.
+            return render_template("register/child_form.html", form=form, child=None, then=then,
+                                   duplicates=duplicates)
         try:
-            child = register_children.create_child(db, form.child_id.data, by=g.user["username"], **form.values())
+            child = register_children.create_child(db, form.child_id.data, by=g.user["username"], **values)
         except RegisterError as exc:
             _show_error(form, exc, {"child_id": "child_id", "name": "name", "date_of_birth": "date_of_birth",
                                     "sex": "sex", "placement": "placement", "responsible_la": "responsible_la"},
@@ -255,7 +263,7 @@ def add_child():
             if then == "missing":
                 return redirect(url_for("register.record_missing", child_id=child["child_id"]))
             return redirect(url_for("register.child", child_id=child["child_id"]))
-    return render_template("register/child_form.html", form=form, child=None, then=then)
+    return render_template("register/child_form.html", form=form, child=None, then=then, duplicates=duplicates)
 
 
 @bp.route("/children/<child_id>")
@@ -268,7 +276,7 @@ def child(child_id):
     _audit_view(db, child_id, "child")
     open_episode = next((e.episode for e in entries if e.episode["end"] is None), None)
     return render_template("register/child.html", child=record, entries=entries, open_episode=open_episode,
-                           can_change=_can_change())
+                           can_change=_can_change(), merged_into=merges.merged_into(db, child_id))
 
 
 @bp.route("/children/<child_id>/edit", methods=["GET", "POST"])
