@@ -22,8 +22,10 @@ from rhi_desk.db import install
 from rhi_desk.sync import keys
 
 FORMAT_NAME = "rhi-desk-sync"
-FORMAT_VERSION = 2  # 2: a signed-off return's answers may hold places, people and the screening
-READABLE_VERSIONS = (1, 2)  # version 1 files (before the intelligence picture) still import
+# 2: a signed-off return's answers may hold places, people and the screening;
+# 3: an assignment in a pack may carry the interviewer's briefing (optional: a pack without one still imports)
+FORMAT_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)  # version 1 and 2 files still import
 MAGIC = b"RHISYNC\n"
 EXTENSION = ".rhisync"
 SIGNATURE_BYTES = 64

@@ -145,3 +145,20 @@ UPDATE return_home_interviews SET
 WHERE rhi_id IN (SELECT rhi_id FROM sync_rhi_state WHERE purged_at IS NOT NULL)
 """,
     )
+
+
+@migrations(name="0043_sync_briefings")
+def m0043_sync_briefings(db):
+    # Field install: the briefing the hub sent with an assignment (placement, social worker, the episode's
+    # circumstances, police reference and risk, earlier episodes and interviews, known risks). Removed as
+    # soon as the hub confirms the interview, withdraws it or its details are purged.
+    _script(
+        db,
+        """
+CREATE TABLE sync_briefings (
+    rhi_id TEXT PRIMARY KEY,
+    briefing TEXT NOT NULL,
+    received_at TEXT NOT NULL
+)
+""",
+    )

@@ -17,6 +17,7 @@ from rhi_desk import audit
 from rhi_desk.clock import now, now_iso
 from rhi_desk.db import install, write_transaction
 from rhi_desk.register import rhi_tracking
+from rhi_desk.sync import briefing
 from rhi_desk.sync.fileformat import (
     HEAD_BYTES,
     RECORD_FIELDS,
@@ -418,6 +419,8 @@ def _apply_pack(db, payload: dict, sender: dict, by, changed: list) -> dict:
                            [a.get("interviewer_type"), a.get("assigned_to"), me["install_id"], stamp, pk])
         db.conn.executemany("insert or ignore into rhi_episodes (rhi, episode) values (?, ?)",
                             [(pk, episodes[e]) for e in a["episode_ids"]])
+        if a.get("briefing") is not None:  # a pack from before format version 3 has none
+            briefing.keep(db, a["rhi_id"], a["briefing"])
     for rhi_id in payload.get("withdrawn", []):
         child = db.execute("select c.child_id, c.name from return_home_interviews r join children c "
                            "on c.id = r.child where r.rhi_id = ?", [rhi_id]).fetchone()
@@ -457,6 +460,7 @@ def _withdraw(db, rhi_id: str, by) -> int:
             not db.execute("select 1 from episodes where child = ?", [rhi["child"]]).fetchone():
         db.execute("delete from children where id = ?", [rhi["child"]])
     db.execute("delete from sync_rhi_state where rhi_id = ?", [rhi_id])
+    briefing.forget(db, rhi_id)
     audit.record(db, "sync.withdrawn", username=by, object_type="rhi", object_id=rhi_id,
                  detail="assigned elsewhere by the hub; removed from this install")
     return 1
@@ -475,6 +479,8 @@ def _apply_receipt(db, receipt: dict, touched: list) -> int:
             "confirmed_at = excluded.confirmed_at, purge_after = excluded.purge_after",
             [item["rhi_id"], item["digest"], stamp.strftime("%Y-%m-%d %H:%M:%S"),
              purge_after if local["status"] == "signed_off" else None])
+        if local["status"] == "signed_off":
+            briefing.forget(db, item["rhi_id"])  # the hub holds the interview now: the briefing goes at once
         touched.append(local["child_id"])
         confirmed += 1
     return confirmed
@@ -510,6 +516,7 @@ def _purge(db, *, by=None) -> int:
                    "hub_confirmed_at = ?, purged_at = ? where id = ?",
                    [now_iso(), confirmed_at, now_iso(), rhi["id"]])
         db.execute("delete from rhi_revisions where rhi = ?", [rhi["id"]])
+        briefing.forget(db, state["rhi_id"])
         db.execute("update sync_rhi_state set purged_at = ? where rhi_id = ?", [now_iso(), state["rhi_id"]])
         still_open = db.execute(
             "select count(*) from return_home_interviews r left join sync_rhi_state s on s.rhi_id = r.rhi_id "

@@ -14,7 +14,7 @@ from rhi_desk import audit
 from rhi_desk.clock import now, now_iso
 from rhi_desk.db import install, write_transaction
 from rhi_desk.register import rhi_tracking
-from rhi_desk.sync import keys
+from rhi_desk.sync import briefing, keys
 from rhi_desk.sync.fileformat import (
     EXTENSION,
     FORMAT_NAME,
@@ -189,7 +189,8 @@ def _hub_payload(db, target: dict, sequence: int) -> dict:
         assignments.append({"rhi_id": r["rhi_id"], "revision": r["revision"], "child_id": r["child_ref"],
                             "episode_ids": eps, "interviewer_type": r["interviewer_type"],
                             "assigned_to": r["assigned_to"], "offered_at": r["offered_at"],
-                            "offered_how": r["offered_how"], "offered_by": r["offered_by"]})
+                            "offered_how": r["offered_how"], "offered_by": r["offered_by"],
+                            "briefing": briefing.for_rhi(db, r)})
     children = []
     for pk in sorted(child_pks):
         c = db.execute("select child_id, name, date_of_birth, sex, looked_after, placement, other_la, risk_notes "

@@ -35,6 +35,7 @@ from rhi_desk.interviews import sign_off as interviews_sign_off
 from rhi_desk.interviews.questions import InterviewError
 from rhi_desk.register import episodes, rhi_tracking, rules
 from rhi_desk.register.rhi_tracking import RHIError
+from rhi_desk.sync import briefing as sync_briefing
 from rhi_desk.sync import status as sync_status
 from rhi_desk.web.auth import roles_required
 
@@ -61,11 +62,14 @@ def _load(rhi_id: str, *, change: bool = False) -> dict:
     return rhi
 
 
-def _context(rhi: dict) -> dict:
+def _context(rhi: dict, *, with_briefing: bool = False) -> dict:
     db = get_db()
     child = list(db.query("select * from children where id = ?", [rhi["child"]]))[0]
+    # The briefing is for whoever holds the interview, while it is being held (not on the signed-off record).
+    shown = with_briefing and rhi["status"] != "signed_off" and not access.is_stub(rhi)
     return {"rhi": rhi, "child": child, "episodes": rhi_tracking.episodes_of(db, rhi["id"]),
-            "can_change": access.can_change(g.user, rhi, g.install)}
+            "can_change": access.can_change(g.user, rhi, g.install),
+            "briefing": sync_briefing.for_rhi(db, rhi) if shown else None}
 
 
 def _audit_view(rhi: dict, page: str) -> None:
@@ -124,8 +128,10 @@ def start(episode_id):
                 audit.record(db, "child.view", username=g.user["username"], object_type="child",
                              object_id=child["child_id"], detail={"page": "interview start", "rhi": rhi["rhi_id"]})
                 return redirect(url_for(".question", rhi_id=rhi["rhi_id"], slug="offer"))
+    chosen_pks = [e["id"] for e in choices if e["episode_id"] in chosen] or [episode["id"]]
     return render_template("interviews/start.html", episode=episode, child=child, choices=choices,
-                           chosen=chosen, error=error, form={"errors": bool(error)})
+                           chosen=chosen, error=error, form={"errors": bool(error)},
+                           briefing=sync_briefing.build(db, child["id"], chosen_pks))
 
 
 def _open_rhi_for(db, pks: list[int]) -> dict:
@@ -186,7 +192,7 @@ def tasks(rhi_id):
         return redirect(url_for(".record", rhi_id=rhi_id))
     _audit_view(rhi, "tasks")
     return render_template("interviews/tasks.html", tasks=navigation.task_list(rhi),
-                           summary=summary.check_answers(rhi), **_context(rhi))
+                           summary=summary.check_answers(rhi), **_context(rhi, with_briefing=True))
 
 
 @bp.route("/interviews/<rhi_id>/page/<slug>", methods=["GET", "POST"])
@@ -241,7 +247,8 @@ def question(rhi_id, slug):
                            form={"errors": bool(errors)}, section=questions.SECTION_OF[slug],
                            back_url=url_for(".question", rhi_id=rhi_id, slug=back) if back
                            else url_for(".tasks", rhi_id=rhi_id),
-                           then=request.args.get("then"), helpers=TEMPLATE_HELPERS, **_context(rhi))
+                           then=request.args.get("then"), helpers=TEMPLATE_HELPERS,
+                           **_context(rhi, with_briefing=True))
 
 
 def _suggest(values: dict, rhi: dict, slug: str) -> None:

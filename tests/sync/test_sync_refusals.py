@@ -130,7 +130,7 @@ def test_files_from_unknown_and_revoked_installs_are_refused(pair, tmp_path):
 
 
 def test_a_file_in_a_newer_format_is_refused(pair, tmp_path):
-    newer = forge(pair.field, pair.hub, tmp_path / "newer.rhisync", format_version=3)
+    newer = forge(pair.field, pair.hub, tmp_path / "newer.rhisync", format_version=4)
     refused(pair.hub, newer, "newer version of RHI Desk")
 
 
