@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from conftest import PASSWORD, add_user, sign_in
-from sync_support import EPISODES, insert_episode, ok, run
+from sync_support import EPISODES, Pair, import_episodes, insert_episode, ok, run
 
 from rhi_desk import create_app, installs
 from rhi_desk.cli.sync import complete_assigned_rhis
@@ -117,3 +117,15 @@ def test_the_import_page_names_the_children_and_sign_off_offers_the_return(hub_d
     receive.receive(field_db, receipt.path.read_bytes())
     after = field.get(f"/interviews/{rhi_id}/record", follow_redirects=True).get_data(as_text=True)
     assert "Send the return to the hub" not in after
+
+
+def test_the_sync_commands_say_what_went_in_and_whose_records_changed(tmp_path):
+    pair = Pair(tmp_path)
+    import_episodes(pair.hub, tmp_path)
+    ok(run(pair.hub, "assign", "--episode", "E-1002", "--to", "Safe Steps"))
+    made = ok(run(pair.hub, "sync", "send", "--to", "Safe Steps", "--out", pair.outbox))
+    assert "File 1 for Safe Steps holds 1 child; 1 interview to hold" in made.stderr
+    assert "Children: Ben Doyle (C-2)." in made.stderr and "Amira" not in made.stderr
+    pack = made.stdout.strip().splitlines()[0]
+    received = ok(run(pair.field, "sync", "receive", pack))
+    assert "1 new assignments" in received.output and "Children: Ben Doyle (C-2)." in received.output

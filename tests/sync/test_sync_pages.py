@@ -62,6 +62,9 @@ def test_enrol_an_install_by_uploading_its_identity_file(signed_in, hub_db, tmp_
                        follow_redirects=True).get_data(as_text=True)
     assert "Enrolled North laptop" in text and keys.identity(other)["fingerprint"] in text
     assert keys.enrolled_by_name(hub_db, "North laptop")["status"] == "active"
+    from rhi_desk.web import uploads
+
+    assert not list((uploads.process_folder() / "identities").glob("*")), "the uploaded file is not kept"
     again = upload(client, "/sync/installs", "north.identity.json", ident, field="identity_file")
     assert "already enrolled; nothing changed" in again.get_data(as_text=True)
     junk = upload(client, "/sync/installs", "notes.txt", b"hello", field="identity_file")
