@@ -34,6 +34,7 @@ class Chart:
     horizontal: bool = False
     png: str = ""
     options: dict = field(default_factory=dict)
+    drill_count: int | None = None  # how many records the drill-down lists, where known (0: no link)
 
     def as_json(self) -> dict:
         """What reports-charts.js draws."""
@@ -132,7 +133,7 @@ def offered_within_72_hours(beyond: dict) -> Chart:
                   for s, colour in zip(OFFER_CHART_STATES, ("#00703c", "#f47738", "#d4351c", "#b1b4b6", "#505a5f"))],
                  summary, "offer", "offer_missed", None,
                  f"the {_plural(missed, 'episode')} not offered within 72 hours", stacked=True,
-                 png="offered-within-72-hours.png")
+                 png="offered-within-72-hours.png", drill_count=missed)
 
 
 def why_not_done(beyond: dict) -> Chart:
@@ -190,7 +191,8 @@ def placements(beyond: dict) -> Chart:
                   {"label": "% of episodes with an RHI done", "data": share(done)}],
                  summary, "placement", "placement_episodes", "out_of_borough",
                  f"the {_plural(episodes.get('out_of_borough', 0), 'episode')} of children placed out of borough",
-                 percent=True, png="looked-after-children-by-placement.png")
+                 percent=True, png="looked-after-children-by-placement.png",
+                 drill_count=episodes.get("out_of_borough", 0))
 
 
 def ages(beyond: dict) -> Chart:
@@ -215,7 +217,7 @@ def ages(beyond: dict) -> Chart:
                    "colour": "#f47738"}],
                  summary, "ages", "age_episodes", "17_half",
                  f"the {_plural(episodes.get('17_half', 0), 'episode')} of children aged 17½ to 18", stacked=True,
-                 png="missing-episodes-by-age.png")
+                 png="missing-episodes-by-age.png", drill_count=episodes.get("17_half", 0))
 
 
 def interviewers(beyond: dict) -> Chart:
@@ -256,7 +258,7 @@ def repeat_children(beyond: dict) -> Chart:
                  [{"label": f"Children missing {kpi.REPEAT_EPISODES}+ times in {kpi.REPEAT_DAYS} days",
                    "data": [by_month[m] for m in months], "colour": "#4c2c92"}],
                  summary, "repeat", "repeat_children", None, f"the {_plural(total, 'child', 'children')}",
-                 png="repeat-missing-children.png")
+                 png="repeat-missing-children.png", drill_count=total)
 
 
 def year_on_year(rows: list[dict], earlier: list[dict]) -> Chart:

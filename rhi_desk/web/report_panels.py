@@ -71,7 +71,7 @@ def chart_panels(context: dict, chart_list: list[charts.Chart]) -> list[dict]:
     panels = []
     for chart in chart_list:
         drill = None
-        if chart.drill_metric:
+        if chart.drill_metric and chart.drill_count != 0:
             drill_args = dict(args, metric=chart.drill_metric)
             if chart.drill_key:
                 drill_args["key"] = chart.drill_key

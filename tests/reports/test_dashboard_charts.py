@@ -181,3 +181,11 @@ def test_the_print_page_opens_every_table_and_leaves_out_the_forms(signed_in, hu
         assert caption in html.split("The figures behind each chart")[1], caption
     assert "Publish this table" not in html and 'method="get"' not in html
     assert 'id="print-report"' in html
+
+
+def test_a_chart_with_nothing_behind_it_has_no_drill_down_link(signed_in, hub_db):
+    _fill(hub_db)
+    with time_machine.travel(datetime(2017, 12, 20, 9, 0), tick=False):
+        panels = _panels(_page(signed_in("manager"), f"/reports/?{RANGE}"))
+    assert panels["chart-repeat"]["drill"] is None  # nobody went missing three times in 30 days
+    assert panels["chart-ages"]["drill"] is not None
