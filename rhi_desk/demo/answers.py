@@ -71,6 +71,9 @@ def made_up_places_and_people(rhi_id: str) -> dict:
             "people": [dict(pick.choice(_PEOPLE))]}
 
 
+MADE_UP_REASON = {"declined": "declined_by_child", "unavailable": "could_not_contact", "missing_again": "missing_again"}
+
+
 def complete_with_made_up_answers(db: sqlite_utils.Database, rhi_id: str, *, by: str) -> dict:
     """Fill every section with plausible made-up answers, record the offer and outcome if missing, sign off."""
     rhi = _require(db, rhi_id)
@@ -107,6 +110,7 @@ def complete_with_made_up_answers(db: sqlite_utils.Database, rhi_id: str, *, by:
             })
         else:
             answers.update({"outcome": rhi["outcome"],
+                            "not_done_code": rhi.get("not_done_code") or MADE_UP_REASON.get(rhi["outcome"], "other"),
                             "carers_information": "Carer says the child stayed with friends (made up)"})
             if not (rhi["outcome_reason"] and rhi["attempts"]):
                 rhi_tracking.record_outcome(db, rhi_id, rhi["outcome"],

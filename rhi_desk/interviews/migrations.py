@@ -80,3 +80,20 @@ BEGIN UPDATE return_home_interviews SET assigned_user = new.id
       WHERE assigned_user IS NULL AND lower(assigned_to) = lower(new.username); END
 """,
     )
+
+
+@migrations(name="0037_interview_not_done_code")
+def m0037_interview_not_done_code(db):
+    # The interview asks why it did not happen from the coded list the KPIs count (register.corrections);
+    # the answer is kept with the other answers, so a field install's return carries it in its answers,
+    # and the database copies it into return_home_interviews.not_done_code whoever writes the answers (the
+    # interview's own pages or a return imported by sync). A completed outcome clears it.
+    codes = "('declined_by_child', 'parent_carer_refused', 'could_not_contact', 'missing_again', 'moved_out_of_area', 'other')"
+    when = ("WHEN json_valid(new.answers) AND coalesce(json_extract(new.answers, '$.not_done_code'), '') IN "
+            f"{codes} AND new.outcome IS NOT 'completed' "
+            "AND new.not_done_code IS NOT json_extract(new.answers, '$.not_done_code') ")
+    copy = ("BEGIN UPDATE return_home_interviews SET not_done_code = json_extract(new.answers, '$.not_done_code') "
+            "WHERE id = new.id; END")
+    db.execute("CREATE TRIGGER rhi_not_done_code_from_answers AFTER UPDATE OF answers, outcome "
+               f"ON return_home_interviews {when}{copy}")
+    db.execute(f"CREATE TRIGGER rhi_not_done_code_on_insert AFTER INSERT ON return_home_interviews {when}{copy}")

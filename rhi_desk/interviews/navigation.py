@@ -34,10 +34,13 @@ def facts(rhi: dict) -> dict:
             values[key] = rhi[key]
     if not values.get("outcome") and rhi.get("outcome"):
         values["outcome"] = rhi["outcome"]
+    if not values.get("not_done_code") and rhi.get("not_done_code"):
+        values["not_done_code"] = rhi["not_done_code"]  # coded on the episode page (register.corrections)
     if values.get("outcome") != rhi.get("outcome"):
         # A new outcome chosen but its reason not yet given: the old reason no longer answers it.
         values.pop("outcome_reason", None)
         values.pop("attempts", None)
+        values.pop("not_done_code", None)
     return values
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rhi_desk.register import rhi_tracking
+from rhi_desk.register.corrections import NOT_DONE_CODES
 from rhi_desk.register.rhi_tracking import OFFER_METHODS, OUTCOMES
 
 YES_NO = {"yes": "Yes", "no": "No"}
@@ -161,6 +162,8 @@ def _radios(key, label, choices, required, hint=None, short=None):
 
 
 COMPLETED = ("outcome", "eq", "completed")
+# The coded reasons the KPIs and the dashboard count (register.corrections), asked in the interview too.
+NOT_DONE_REASONS = {code: label for code, (label, _outcome) in NOT_DONE_CODES.items()}
 
 SECTIONS: tuple[Section, ...] = (
     Section("about", "About the interview", (
@@ -175,6 +178,8 @@ SECTIONS: tuple[Section, ...] = (
             _radios("outcome", "What happened?", OUTCOMES, "Choose what happened", short="Outcome"),
         )),
         Page("not_done", "Why the interview did not happen", (
+            _radios("not_done_code", "Which of these says why?", NOT_DONE_REASONS,
+                    "Choose why the interview did not happen", short="Reason"),
             _long("outcome_reason", "Why did the interview not happen?", "Enter why the interview did not happen",
                   short="Why it did not happen"),
             _long("attempts", "What attempts were made to see the child?",

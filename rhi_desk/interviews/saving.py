@@ -28,6 +28,7 @@ from rhi_desk.interviews.questions import (
     page,
 )
 from rhi_desk.register import rhi_tracking
+from rhi_desk.register.corrections import NOT_DONE_CODES
 from rhi_desk.register.rhi_tracking import RHIError
 
 # ---------------------------------------------------------------------------------------------
@@ -87,6 +88,10 @@ HUB_OFFER = ("The missing team at the hub recorded this offer, so it cannot be c
              "If it is wrong, ask them to correct it.")
 
 
+NOT_DONE_MISMATCH = ("That reason does not fit what happened: choose a reason for what happened (or Other), "
+                     "or go back and change what happened")
+
+
 def _apply(db, rhi: dict, p: Page, values: dict, *, by: str | None) -> None:
     answers = answers_of(rhi)
     if p.slug == "offer" and rhi.get("offer_from_hub"):
@@ -105,8 +110,13 @@ def _apply(db, rhi: dict, p: Page, values: dict, *, by: str | None) -> None:
         outcome = answers.get("outcome") or rhi["outcome"]
         if outcome not in NOT_COMPLETED:
             raise InterviewError("Choose what happened first", {"outcome_reason": "Choose what happened first"})
+        code = values.get("not_done_code")
+        implied = NOT_DONE_CODES.get(code, (None, None))[1]
+        if code and code != "other" and implied != outcome:
+            raise InterviewError(NOT_DONE_MISMATCH, {"not_done_code": NOT_DONE_MISMATCH})
         rhi_tracking.record_outcome(db, rhi["rhi_id"], outcome, reason=values["outcome_reason"],
                                     attempts=values["attempts"], by=by)
+        answers["not_done_code"] = code
     else:
         answers.update(values)
         if p.slug == "held":

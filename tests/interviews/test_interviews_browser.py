@@ -166,9 +166,11 @@ def test_each_outcome_that_is_not_an_interview(page, live_server, hub_db, outcom
     assert page.url.endswith("/page/not_done")
     page.click("#continue")
     expect(page).to_have_title(ERROR_TITLE)
-    assert page.locator(".govuk-error-summary__list li").count() == 2
+    assert page.locator(".govuk-error-summary__list li").count() == 3
     if outcome == "declined":
         assert_no_axe_violations(page)
+    reason = {"declined": "declined_by_child", "unavailable": "could_not_contact"}.get(outcome, "missing_again")
+    page.check(f"input[name=not_done_code][value={reason}]")
     page.fill("#outcome_reason", "Would not come to the door")
     page.fill("#attempts", "Two visits")
     page.click("#continue")

@@ -196,8 +196,15 @@ def test_an_interview_that_did_not_happen(worker, rhi, hub_db, outcome):
     walk(worker, rhi, {"offer": OFFER})
     assert worker.post(url(rhi, "outcome"), data={"outcome": outcome}).location.endswith(url(rhi, "not_done"))
     assert _errors(worker.post(url(rhi, "not_done"), data={})) == [
-        "Enter why the interview did not happen", "Enter the attempts made to see the child"]
-    response = worker.post(url(rhi, "not_done"), data={"outcome_reason": "Said no at the door",
+        "Choose why the interview did not happen", "Enter why the interview did not happen",
+        "Enter the attempts made to see the child"]
+    code = {"declined": "parent_carer_refused", "unavailable": "could_not_contact",
+            "missing_again": "missing_again"}[outcome]
+    wrong = "moved_out_of_area" if outcome != "unavailable" else "declined_by_child"
+    mismatch = worker.post(url(rhi, "not_done"), data={"not_done_code": wrong, "outcome_reason": "Said no at the door",
+                                                       "attempts": "Visit on 3 March"})
+    assert "That reason does not fit what happened" in mismatch.get_data(as_text=True)
+    response = worker.post(url(rhi, "not_done"), data={"not_done_code": code, "outcome_reason": "Said no at the door",
                                                        "attempts": "Visit on 3 March, call on 4 March"})
     assert response.location.endswith(url(rhi, "carers"))
     response = worker.post(url(rhi, "carers"), data={"carers_information": "Carer says they were at a cousin's"})
@@ -211,6 +218,7 @@ def test_an_interview_that_did_not_happen(worker, rhi, hub_db, outcome):
                                                                             "signed_off")
     assert saved["attempts"] == "Visit on 3 March, call on 4 March"
     assert json.loads(saved["answers"])["carers_information"] == "Carer says they were at a cousin's"
+    assert saved["not_done_code"] == code  # the coded reason the KPIs and the dashboard count
 
 
 def test_sign_off_needs_the_declaration_and_every_answer(worker, rhi, hub_db):
@@ -412,7 +420,8 @@ def test_the_practitioners_own_name_is_suggested(worker, rhi):
 
 def test_typed_text_is_shown_as_text_never_as_markup(worker, rhi):
     walk(worker, rhi, {"offer": OFFER, "outcome": {"outcome": "declined"}})
-    saved = worker.post(url(rhi, "not_done"), data={"outcome_reason": "<script>alert(1)</script>\nLine two",
+    saved = worker.post(url(rhi, "not_done"), data={"not_done_code": "declined_by_child",
+                                                    "outcome_reason": "<script>alert(1)</script>\nLine two",
                                                     "attempts": "One"})
     assert saved.status_code == 302, _errors(saved)
     check = worker.get(f"/interviews/{rhi['rhi_id']}/check").get_data(as_text=True)
