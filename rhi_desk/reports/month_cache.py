@@ -14,7 +14,7 @@ import json
 
 import sqlite_utils
 
-from rhi_desk.db import write_transaction
+from rhi_desk.db import OperationalError, write_transaction
 
 # Change this whenever a counting rule or the shape of a month's figures changes: every kept month is
 # then counted again.
@@ -53,13 +53,27 @@ def keep(db: sqlite_utils.Database, key: str, parts: dict[str, dict], counted_at
             for month, part in parts.items() if part.get("stable")]
     if not rows:
         return
-    with write_transaction(db):
-        # A change recorded while these months were being counted has marked them: keep none of those.
-        changed = {r[0] for r in db.execute("select month from report_months_changed")}
-        db.conn.executemany(
-            "insert into report_month_figures (key, month, figures, counted_at) values (?, ?, ?, ?) "
-            "on conflict (key, month) do update set figures = excluded.figures, counted_at = excluded.counted_at",
-            [row for row in rows if row[1] not in changed])
+    # Keeping is only a saving for the next visit: when someone else's long work (a big import) holds the
+    # write lock, the page does not wait for it; these months are simply counted again next time.
+    conn = db.conn
+    waited = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    conn.execute(f"PRAGMA busy_timeout = {QUICK_WAIT_MS}")
+    try:
+        with write_transaction(db):
+            # A change recorded while these months were being counted has marked them: keep none of those.
+            changed = {r[0] for r in db.execute("select month from report_months_changed")}
+            db.conn.executemany(
+                "insert into report_month_figures (key, month, figures, counted_at) values (?, ?, ?, ?) "
+                "on conflict (key, month) do update set figures = excluded.figures, counted_at = excluded.counted_at",
+                [row for row in rows if row[1] not in changed])
+    except OperationalError as exc:
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            raise
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {waited}")
+
+
+QUICK_WAIT_MS = 200
 
 
 def runs(months: list[str]) -> list[tuple[str, str]]:
