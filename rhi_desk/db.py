@@ -152,17 +152,10 @@ def _reencrypt_earlier_settings(path: Path, key: bytes) -> bool:
         copy = path.with_name(path.name + ".reencrypting")
         copy.unlink(missing_ok=True)
         files.private_file(copy)
-        conn.execute(f"ATTACH DATABASE ? AS current KEY \"x'{key.hex()}'\"", [str(copy)])
-        cipher_settings(conn, "current")
-        conn.execute("SELECT sqlcipher_export('current')")
-        conn.execute(f"PRAGMA current.user_version = {int(version)}")
-        conn.execute("DETACH DATABASE current")
+        _export_encrypted(conn, copy, key, version)
     finally:
         conn.close()
-    for suffix in ("-wal", "-shm"):
-        Path(str(path) + suffix).unlink(missing_ok=True)
-    os.replace(copy, path)
-    os.chmod(path, 0o600)
+    _replace_database(path, copy)
     return True
 
 
@@ -203,22 +196,27 @@ def _encrypt_plain_database(path: Path) -> None:
     files.private_file(encrypting)
     conn = sqlite3.connect(str(backup), isolation_level=None)
     try:
-        conn.execute(f"ATTACH DATABASE ? AS encrypted KEY \"x'{key.hex()}'\"", [str(encrypting)])
-        cipher_settings(conn, "encrypted")
-        conn.execute("SELECT sqlcipher_export('encrypted')")
-        conn.execute(f"PRAGMA encrypted.user_version = {int(version)}")
-        conn.execute("DETACH DATABASE encrypted")
+        _export_encrypted(conn, encrypting, key, version)
     finally:
         conn.close()
+    _replace_database(path, encrypting)
+
+
+def _export_encrypted(conn, target: Path, key: bytes, version: int) -> None:
+    """Write everything ``conn`` holds into the file ``target``, encrypted under ``key`` with today's settings."""
+    conn.execute(f"ATTACH DATABASE ? AS encrypted KEY \"x'{key.hex()}'\"", [str(target)])
+    cipher_settings(conn, "encrypted")
+    conn.execute("SELECT sqlcipher_export('encrypted')")
+    conn.execute(f"PRAGMA encrypted.user_version = {int(version)}")
+    conn.execute("DETACH DATABASE encrypted")
+
+
+def _replace_database(path: Path, converted: Path) -> None:
+    """Put a converted copy in the database's place (its old WAL and shared memory gone), readable by the user alone."""
     for suffix in ("-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)
-    os.replace(encrypting, path)
+    os.replace(converted, path)
     os.chmod(path, 0o600)
-
-
-def backup(db: sqlite_utils.Database, target: str | os.PathLike) -> Path:
-    """Copy the open database to ``target`` (see :func:`backup_to`): encrypted with the same key, 0600."""
-    return backup_to(db, target)
 
 
 def keyed_connection(path: str | os.PathLike, key: bytes):
@@ -269,25 +267,24 @@ def open_read_only(path: str | os.PathLike) -> sqlite_utils.Database:
     """
     uri = Path(path).resolve().as_uri() + "?mode=ro"
     conn = sqlite3.connect(uri, uri=True, isolation_level=None)
-    if ENCRYPTED:
-        key = keystore.database_key(create=False)
-        if key is not None:
-            conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
-            cipher_settings(conn)
-            if not opens(conn):  # perhaps a backup made with SQLCipher's default settings, before CIPHER_PRAGMAS
-                earlier = sqlite3.connect(uri, uri=True, isolation_level=None)
-                earlier.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
-                conn.close()
-                if opens(earlier):
-                    conn = earlier
-                else:  # a fresh connection, so the caller's first read fails as a wrong key does
-                    earlier.close()
-                    conn = sqlite3.connect(uri, uri=True, isolation_level=None)
-                    conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
-                    cipher_settings(conn)
+    key = keystore.database_key(create=False) if ENCRYPTED else None
+    if key is not None:
+        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        cipher_settings(conn)
+        if not opens(conn):  # perhaps a backup made with SQLCipher's default settings, before CIPHER_PRAGMAS
+            earlier = sqlite3.connect(uri, uri=True, isolation_level=None)
+            earlier.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+            conn.close()
+            if opens(earlier):
+                conn = earlier
+            else:  # a fresh connection, so the caller's first read fails as a wrong key does
+                earlier.close()
+                conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+                conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+                cipher_settings(conn)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     db = sqlite_utils.Database(conn)
-    db.rhi_key = keystore.database_key(create=False) if ENCRYPTED else None
+    db.rhi_key = key
     return db
 
 

@@ -11,7 +11,7 @@ import time
 import pytest
 from sync_support import Pair, forge, insert_episode
 
-from rhi_desk.db import backup, connect
+from rhi_desk.db import backup_to, connect
 from rhi_desk.sync import receive
 
 RECORDS = 1500
@@ -52,7 +52,7 @@ def _copy_db(source, target) -> None:
     """A whole copy of a database, including what is still in its WAL (copying the file alone can miss it)."""
     src = connect(source, migrate=False)
     try:
-        backup(src, target)  # SQLite's backup API, the copy encrypted with the same key
+        backup_to(src, target)  # SQLite's backup API, the copy encrypted with the same key
     finally:
         src.conn.close()
 
