@@ -125,7 +125,7 @@ def test_a_new_folder_for_a_database_is_private(tmp_path):
 
 
 def test_a_backup_is_encrypted_with_the_same_key(hub_db, tmp_path):
-    target = database.backup(hub_db, tmp_path / "backup.db")
+    target = database.backup_to(hub_db, tmp_path / "backup.db")
     assert _mode(target) == "0o600" and target.read_bytes()[:16] != b"SQLite format 3\x00"
     copy = connect(target, migrate=False)
     assert copy.execute("select count(*) from install").fetchone()[0] == 1

@@ -24,7 +24,7 @@ def old_laptop(demo_db_path, tmp_path):
     path = tmp_path / "old" / "rhi-desk.db"
     path.parent.mkdir()
     db = connect(demo_db_path)
-    database.backup(db, path)
+    database.backup_to(db, path)
     db.conn.close()
     return path
 
