@@ -73,7 +73,10 @@ def out_of_reach() -> list[str]:
     """The source tree and every Python installation on this machine."""
     places = {ROOT, Path(sys.prefix), Path(sys.base_prefix), Path("/usr/lib/python3"),
               Path(f"/usr/lib/python{sys.version_info.major}.{sys.version_info.minor}")}
-    return sorted(str(p) for p in places if p.is_dir() and p != Path("/usr") and p != Path("/"))
+    places = sorted(p for p in places if p.is_dir() and p != Path("/usr") and p != Path("/"))
+    # A folder inside one already hidden (CI's virtual environment in the clone, .venv) vanishes with it: mounting
+    # over it as well would fail, since its mount point no longer exists under the empty tmpfs.
+    return [str(p) for i, p in enumerate(places) if not any(p.is_relative_to(q) for q in places[:i])]
 
 
 def hidden(*command) -> list[str]:
