@@ -100,7 +100,6 @@ def around_child(db: sqlite_utils.Database, child_pk: int, first: str | None = N
     allowed = _theme_children(db, theme, first, last)
     if allowed is not None:
         allowed.add(child_pk)
-    marks = ",".join("?" * len(entries))
     return _graph(db, _recent_links(db, entries, period, params, child_pk), allowed)
 
 

@@ -19,7 +19,8 @@ from rhi_desk.db import get_db
 from rhi_desk.register.children import get_child
 from rhi_desk.register.rules import RegisterError
 from rhi_desk.web.auth import refuse_off_hub, roles_required
-from rhi_desk.web.register import GovDateField, TimeField, _moment, _show_error
+from rhi_desk.web import forms
+from rhi_desk.web.forms import GovDateField, TimeField, moment
 
 bp = Blueprint("actions", __name__)
 
@@ -106,18 +107,16 @@ def record_done(key):
     else:
         form.how.choices = list(actions_due.NOTICE_METHODS.items())
         form.how.label.text = "How were they told?"
-    if form.validate_on_submit():
-        try:
-            actions_due.record_done(db, key, done_at=_moment(form.done_date, form.done_time),
-                                    done_by=form.done_by.data, how=form.how.data or None,
-                                    to_whom=form.to_whom.data, outcome=form.outcome.data or None,
-                                    notes=form.notes.data, by=g.user["username"])
-        except RegisterError as exc:
-            _show_error(form, exc, _FIELDS, "done_date")
-        else:
-            flash(f"Recorded: {action.label.lower()} for {action.child_name or action.child_id}.")
-            return redirect(request.args.get("next") if request.args.get("next", "").startswith("/")
-                            and not request.args["next"].startswith("//") else url_for("actions.index"))
+    back = request.args.get("next", "")
+    saved = forms.save(form, lambda: actions_due.record_done(
+        db, key, done_at=moment(form.done_date, form.done_time), done_by=form.done_by.data,
+        how=form.how.data or None, to_whom=form.to_whom.data, outcome=form.outcome.data or None,
+        notes=form.notes.data, by=g.user["username"]),
+        errors=RegisterError, fields=_FIELDS, default="done_date",
+        done=f"Recorded: {action.label.lower()} for {action.child_name or action.child_id}.",
+        then=back if back.startswith("/") and not back.startswith("//") else url_for("actions.index"))
+    if saved is not None:
+        return saved
     return render_template("actions/done.html", form=form, action=action)
 
 
@@ -154,16 +153,14 @@ def new_referral(child_id):
     db = get_db()
     child = _child_or_404(db, child_id)
     form = ReferralForm(data={"made_by": g.user["display_name"]} if request.method == "GET" else None)
-    if form.validate_on_submit():
-        try:
-            referrals.record_referral(db, child_id, form.kind.data,
-                                      made_at=_moment(form.made_date, form.made_time), made_by=form.made_by.data,
-                                      details=form.details.data, by=g.user["username"])
-        except RegisterError as exc:
-            _show_error(form, exc, {"made_at": "made_date", "made_by": "made_by", "kind": "kind"}, "details")
-        else:
-            flash("Referral recorded.")
-            return redirect(url_for("register.child", child_id=child_id) + "#referrals")
+    saved = forms.save(form, lambda: referrals.record_referral(
+        db, child_id, form.kind.data, made_at=moment(form.made_date, form.made_time), made_by=form.made_by.data,
+        details=form.details.data, by=g.user["username"]),
+        errors=RegisterError, fields={"made_at": "made_date", "made_by": "made_by", "kind": "kind"},
+        default="details", done="Referral recorded.",
+        then=lambda: url_for("register.child", child_id=child_id) + "#referrals")
+    if saved is not None:
+        return saved
     return render_template("actions/referral_form.html", form=form, child=child)
 
 
@@ -185,15 +182,12 @@ def referral_outcome(pk):
     if referral is None:
         abort(404)
     form = ReferralOutcomeForm()
-    if form.validate_on_submit():
-        try:
-            referrals.record_referral_outcome(db, pk, form.outcome.data,
-                                              outcome_at=form.outcome_date.data.isoformat(), by=g.user["username"])
-        except RegisterError as exc:
-            _show_error(form, exc, {"outcome_at": "outcome_date"}, "outcome")
-        else:
-            flash("Outcome recorded.")
-            return redirect(url_for("register.child", child_id=referral["child_id"]) + "#referrals")
+    saved = forms.save(form, lambda: referrals.record_referral_outcome(
+        db, pk, form.outcome.data, outcome_at=form.outcome_date.data.isoformat(), by=g.user["username"]),
+        errors=RegisterError, fields={"outcome_at": "outcome_date"}, default="outcome", done="Outcome recorded.",
+        then=lambda: url_for("register.child", child_id=referral["child_id"]) + "#referrals")
+    if saved is not None:
+        return saved
     return render_template("actions/referral_outcome.html", form=form, referral=referral)
 
 
@@ -215,15 +209,13 @@ def new_intervention(child_id):
     db = get_db()
     child = _child_or_404(db, child_id)
     form = InterventionForm()
-    if form.validate_on_submit():
-        try:
-            referrals.offer_intervention(db, child_id, form.name.data, offered_on=form.offered_date.data.isoformat(),
-                                         notes=form.notes.data, by=g.user["username"])
-        except RegisterError as exc:
-            _show_error(form, exc, {"offered_on": "offered_date", "name": "name"}, "notes")
-        else:
-            flash("Intervention recorded.")
-            return redirect(url_for("register.child", child_id=child_id) + "#interventions")
+    saved = forms.save(form, lambda: referrals.offer_intervention(
+        db, child_id, form.name.data, offered_on=form.offered_date.data.isoformat(), notes=form.notes.data,
+        by=g.user["username"]),
+        errors=RegisterError, fields={"offered_on": "offered_date", "name": "name"}, default="notes",
+        done="Intervention recorded.", then=lambda: url_for("register.child", child_id=child_id) + "#interventions")
+    if saved is not None:
+        return saved
     return render_template("actions/intervention_form.html", form=form, child=child)
 
 
@@ -248,13 +240,10 @@ def move_intervention(pk):
     if not form.status.choices:
         flash(f"This intervention is {item['status']}: it cannot change now.")
         return redirect(url_for("register.child", child_id=item["child_id"]) + "#interventions")
-    if form.validate_on_submit():
-        try:
-            referrals.move_intervention(db, pk, form.status.data, on=form.on_date.data.isoformat(),
-                                        by=g.user["username"])
-        except RegisterError as exc:
-            _show_error(form, exc, {"on": "on_date"}, "status")
-        else:
-            flash("Intervention updated.")
-            return redirect(url_for("register.child", child_id=item["child_id"]) + "#interventions")
+    saved = forms.save(form, lambda: referrals.move_intervention(
+        db, pk, form.status.data, on=form.on_date.data.isoformat(), by=g.user["username"]),
+        errors=RegisterError, fields={"on": "on_date"}, default="status", done="Intervention updated.",
+        then=lambda: url_for("register.child", child_id=item["child_id"]) + "#interventions")
+    if saved is not None:
+        return saved
     return render_template("actions/intervention_move.html", form=form, item=item)

@@ -14,7 +14,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length
 
-from rhi_desk import accounts, audit
+from rhi_desk import accounts
 from rhi_desk.db import get_db
 from rhi_desk.service import governance
 from rhi_desk.web.auth import roles_required

@@ -24,7 +24,8 @@ from rhi_desk.db import get_db
 from rhi_desk.register.rules import RegisterError
 from rhi_desk.reports import high_risk, kpi
 from rhi_desk.web.auth import refuse_off_hub, roles_required
-from rhi_desk.web.register import GovDateField, _show_error
+from rhi_desk.web import forms
+from rhi_desk.web.forms import GovDateField
 
 bp = Blueprint("meetings", __name__)
 
@@ -147,16 +148,13 @@ def meeting(pk):
     if request.method == "POST":
         if not _can_change():
             abort(403)
-        if form.validate_on_submit():
-            try:
-                domain.agree_action(db, pk, child_id=form.child_id.data or None, action=form.action.data,
-                                    owner=form.owner.data, due_on=form.due_on.data.isoformat(),
-                                    by=g.user["username"])
-            except RegisterError as exc:
-                _show_error(form, exc, {"due_on": "due_on", "owner": "owner", "child_id": "child_id"}, "action")
-            else:
-                flash("Action agreed.")
-                return redirect(url_for("meetings.meeting", pk=pk) + "#agreed")
+        saved = forms.save(form, lambda: domain.agree_action(
+            db, pk, child_id=form.child_id.data or None, action=form.action.data, owner=form.owner.data,
+            due_on=form.due_on.data.isoformat(), by=g.user["username"]),
+            errors=RegisterError, fields={"due_on": "due_on", "owner": "owner", "child_id": "child_id"},
+            default="action", done="Action agreed.", then=lambda: url_for("meetings.meeting", pk=pk) + "#agreed")
+        if saved is not None:
+            return saved
     audit.record(db, "meeting.view", username=g.user["username"], object_type="meeting", object_id=pk)
     return render_template("meetings/meeting.html", meeting=record, listing=record["listing"], form=form,
                            kind=record["kind"], can_change=_can_change(), **_helpers(record["listing"]))
@@ -174,15 +172,12 @@ def action_done(pk):
     item = row[0]
     back = request.args.get("back", type=int) or item["meeting"]
     form = DoneForm(data={"done_by": item["owner"]} if request.method == "GET" else None)
-    if form.validate_on_submit():
-        try:
-            domain.mark_done(db, pk, done_on=form.done_on.data.isoformat(), done_by=form.done_by.data,
-                             by=g.user["username"])
-        except RegisterError as exc:
-            _show_error(form, exc, {"done_on": "done_on", "done_by": "done_by"}, "done_on")
-        else:
-            flash("Action recorded as done.")
-            return redirect(url_for("meetings.meeting", pk=back) + "#last-time")
+    saved = forms.save(form, lambda: domain.mark_done(
+        db, pk, done_on=form.done_on.data.isoformat(), done_by=form.done_by.data, by=g.user["username"]),
+        errors=RegisterError, fields={"done_on": "done_on", "done_by": "done_by"}, default="done_on",
+        done="Action recorded as done.", then=lambda: url_for("meetings.meeting", pk=back) + "#last-time")
+    if saved is not None:
+        return saved
     return render_template("meetings/action_done.html", form=form, item=item, back=back)
 
 

@@ -13,7 +13,8 @@ from rhi_desk.register import police
 from rhi_desk.register.episodes import get_episode
 from rhi_desk.register.rules import RegisterError
 from rhi_desk.web.auth import refuse_off_hub, roles_required
-from rhi_desk.web.register import GovDateField, TimeField, _moment, _show_error
+from rhi_desk.web import forms
+from rhi_desk.web.forms import GovDateField, TimeField, moment, show_error
 
 bp = Blueprint("police", __name__)
 CHANGE_ROLES = ("missing_team",)
@@ -68,7 +69,7 @@ def details(episode_id):
         try:
             police.record_police_details(db, episode_id, by=g.user["username"], **values)
         except RegisterError as exc:
-            _show_error(form, exc, {k: k for k in values}, "police_reference")
+            show_error(form, exc, {k: k for k in values}, "police_reference")
         else:
             flash("Police details saved.")
             return redirect(url_for("register.episode", episode_id=episode_id) + "#police")
@@ -95,14 +96,12 @@ def regrade(episode_id):
     db = get_db()
     episode = _episode_or_404(episode_id)
     form = GradeForm()
-    if form.validate_on_submit():
-        try:
-            police.regrade(db, episode_id, form.grade.data, graded_at=_moment(form.graded_date, form.graded_time),
-                           graded_by=form.graded_by.data, reason=form.reason.data, by=g.user["username"])
-        except RegisterError as exc:
-            _show_error(form, exc, {"graded_at": "graded_date", "grade": "grade", "graded_by": "graded_by"},
-                        "graded_date")
-        else:
-            flash("Police risk grading saved.")
-            return redirect(url_for("register.episode", episode_id=episode_id) + "#police")
+    saved = forms.save(form, lambda: police.regrade(
+        db, episode_id, form.grade.data, graded_at=moment(form.graded_date, form.graded_time),
+        graded_by=form.graded_by.data, reason=form.reason.data, by=g.user["username"]),
+        errors=RegisterError, fields={"graded_at": "graded_date", "grade": "grade", "graded_by": "graded_by"},
+        default="graded_date", done="Police risk grading saved.",
+        then=lambda: url_for("register.episode", episode_id=episode_id) + "#police")
+    if saved is not None:
+        return saved
     return render_template("police/regrade.html", form=form, episode=episode)

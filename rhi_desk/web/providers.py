@@ -18,7 +18,7 @@ from rhi_desk.db import get_db
 from rhi_desk.register.rules import RegisterError
 from rhi_desk.reports import kpi
 from rhi_desk.web.auth import refuse_off_hub, roles_required
-from rhi_desk.web.register import _show_error
+from rhi_desk.web.forms import show_error
 
 bp = Blueprint("providers", __name__)
 CHANGE_ROLES = ("missing_team",)
@@ -76,7 +76,7 @@ def _form_page(provider_pk=None):
                                          unit_price=form.unit_price.data, active=form.active.data,
                                          provider_pk=provider_pk, by=g.user["username"])
         except RegisterError as exc:
-            _show_error(form, exc, {"name": "name", "unit_price": "unit_price"}, "name")
+            show_error(form, exc, {"name": "name", "unit_price": "unit_price"}, "name")
         else:
             flash(f"{saved['name']} saved.")
             return redirect(url_for("providers.index"))

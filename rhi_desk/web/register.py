@@ -23,24 +23,22 @@ from flask import (
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
-    GovDateInput,
     GovRadioInput,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
 )
 from wtforms import (
-    DateField,
     RadioField,
     SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, Optional, StopValidation
+from wtforms.validators import InputRequired, Length, Optional
 
 from rhi_desk import audit
-from rhi_desk.clock import now, parse_time
+from rhi_desk.clock import now
 from rhi_desk.db import get_db
 from rhi_desk.register import children as register_children
 from rhi_desk.register import episodes as register_episodes
@@ -54,74 +52,13 @@ from rhi_desk.sync import assignees
 from rhi_desk.sync.fileformat import SyncError
 from rhi_desk.web import record_versions
 from rhi_desk.web.auth import refuse_off_hub, roles_required
+from rhi_desk.web.forms import GovDateField, TimeField, moment, show_error
 
 bp = Blueprint("register", __name__)
 
 CHANGE_ROLES = ("missing_team",)  # administrators always pass roles_required
 READ_ROLES = ("missing_team", "manager")
 YES_NO = [("yes", "Yes"), ("no", "No")]
-
-
-# ---------------------------------------------------------------------------------------------
-# Fields: a GOV.UK date (day, month, year) and a time typed as 14:05
-
-
-class GovDateField(DateField):
-    """A day/month/year date whose error messages say what to do."""
-
-    def __init__(self, label, *, required: str | None = None, invalid: str, **kwargs):
-        super().__init__(label, widget=GovDateInput(), format="%d %m %Y", **kwargs)
-        self.required_message = required
-        self.invalid_message = invalid
-
-    def process_formdata(self, valuelist):
-        self.data = None
-        # The widget shows back exactly three boxes, even when a form posted fewer.
-        self.raw_data = (list(valuelist or []) + ["", "", ""])[:3]
-        if not valuelist or not any((v or "").strip() for v in valuelist):
-            return
-        try:
-            self.data = datetime.strptime(" ".join((v or "").strip() for v in valuelist), "%d %m %Y").date()
-        except ValueError:
-            raise ValueError(self.invalid_message) from None
-
-    def pre_validate(self, form):
-        if self.required_message and not self.process_errors and self.data is None:
-            raise StopValidation(self.required_message)
-
-
-class TimeField(StringField):
-    """A time of day typed as 14:05 (or 2:05pm); ``data`` becomes 'HH:MM'."""
-
-    def __init__(self, label, *, required: str | None, invalid: str, **kwargs):
-        kwargs.setdefault("description", "Use the 24-hour clock, for example 14:05")
-        super().__init__(label, widget=GovTextInput(), **kwargs)
-        self.required_message = required
-        self.invalid_message = invalid
-
-    def pre_validate(self, form):
-        text = (self.data or "").strip()
-        if not text:
-            if self.required_message:
-                raise StopValidation(self.required_message)
-            self.data = None
-            return
-        parsed = parse_time(text)
-        if parsed is None:
-            raise StopValidation(self.invalid_message)
-        self.data = parsed
-
-
-def _moment(date_field, time_field) -> str | None:
-    if date_field.data is None or not time_field.data:
-        return None
-    return f"{date_field.data.isoformat()} {time_field.data}"
-
-
-def _show_error(form, exc: Exception, fields: dict[str, str], default: str) -> None:
-    """Put a domain error next to the question it is about (``fields`` maps domain → form names)."""
-    name = fields.get(getattr(exc, "field", None) or "", default)
-    getattr(form, name).errors = list(getattr(form, name).errors) + [str(exc)]
 
 
 bp.before_request(refuse_off_hub)  # the hub's own pages
@@ -255,7 +192,7 @@ def add_child():
         try:
             child = register_children.create_child(db, form.child_id.data, by=g.user["username"], **values)
         except RegisterError as exc:
-            _show_error(form, exc, {"child_id": "child_id", "name": "name", "date_of_birth": "date_of_birth",
+            show_error(form, exc, {"child_id": "child_id", "name": "name", "date_of_birth": "date_of_birth",
                                     "sex": "sex", "placement": "placement", "responsible_la": "responsible_la"},
                         "name")
         else:
@@ -300,7 +237,7 @@ def edit_child(child_id):
             changed = record_versions.save_unless_changed(db, "children", child_id, record_versions.CHILD, lambda: (
                 register_children.update_child(db, child_id, by=g.user["username"], **form.values())))
         except RegisterError as exc:
-            _show_error(form, exc, {"name": "name", "date_of_birth": "date_of_birth", "sex": "sex",
+            show_error(form, exc, {"name": "name", "date_of_birth": "date_of_birth", "sex": "sex",
                                     "placement": "placement", "responsible_la": "responsible_la"}, "name")
         else:
             if not changed:
@@ -363,12 +300,12 @@ def record_missing(child_id):
     if form.validate_on_submit():
         try:
             episode = register_episodes.record_missing(
-                db, child_id, start=_moment(form.start_date, form.start_time),
+                db, child_id, start=moment(form.start_date, form.start_time),
                 episode_type=form.episode_type.data, reported_by=form.reported_by.data,
                 police_reference=form.police_reference.data, police_risk=form.police_risk.data or None,
                 circumstances=form.circumstances.data, by=g.user["username"])
         except RegisterError as exc:
-            _show_error(form, exc, MissingForm.FIELDS, "start_date")
+            show_error(form, exc, MissingForm.FIELDS, "start_date")
         else:
             flash(f"Missing notification recorded for {record['name']} (episode {episode['episode_id']}).")
             return redirect(url_for("register.episode", episode_id=episode["episode_id"]))
@@ -391,12 +328,12 @@ def edit_missing(episode_id):
     if form.validate_on_submit():
         try:
             changed = record_versions.save_unless_changed(db, "episodes", episode_id, record_versions.MISSING, lambda: (
-                register_episodes.update_missing(db, episode_id, start=_moment(form.start_date, form.start_time),
+                register_episodes.update_missing(db, episode_id, start=moment(form.start_date, form.start_time),
                                     reported_by=form.reported_by.data, police_reference=form.police_reference.data,
                                     police_risk=form.police_risk.data or None,
                                     circumstances=form.circumstances.data, by=g.user["username"])))
         except RegisterError as exc:
-            _show_error(form, exc, {"start": "start_date", "police_risk": "police_risk"}, "start_date")
+            show_error(form, exc, {"start": "start_date", "police_risk": "police_risk"}, "start_date")
         else:
             if not changed:
                 flash("Missing notification corrected.")
@@ -465,11 +402,11 @@ def record_found(episode_id):
     if form.validate_on_submit():
         try:
             changed = record_versions.save_unless_changed(db, "episodes", episode_id, record_versions.FOUND, lambda: (
-                register_episodes.record_found(db, episode_id, end=_moment(form.end_date, form.end_time),
+                register_episodes.record_found(db, episode_id, end=moment(form.end_date, form.end_time),
                                   found_where=form.found_where.data, found_by=form.found_by.data,
                                   found_how=form.found_how.data, by=g.user["username"])))
         except (RegisterError, RHIError) as exc:
-            _show_error(form, exc, {"end": "end_date", "start": "end_date"}, "end_date")
+            show_error(form, exc, {"end": "end_date", "start": "end_date"}, "end_date")
         else:
             if not changed:
                 flash(f"Found notification recorded for {record['child_name']}."
@@ -493,7 +430,7 @@ def change_type(episode_id):
         try:
             register_episodes.change_type(db, episode_id, form.episode_type.data, by=g.user["username"])
         except RegisterError as exc:
-            _show_error(form, exc, {}, "episode_type")
+            show_error(form, exc, {}, "episode_type")
         else:
             flash(f"Episode {episode_id} is now recorded as {form.episode_type.data}.")
             return redirect(url_for("register.episode", episode_id=episode_id))
@@ -610,10 +547,10 @@ def rhi_offer(episode_id, rhi_id):
         try:
             changed = record_versions.save_unless_changed(
                 db, "return_home_interviews", rhi_id, record_versions.OFFER, lambda: rhi_tracking.record_offer(
-                    db, rhi_id, _moment(form.offered_date, form.offered_time), form.offered_how.data,
+                    db, rhi_id, moment(form.offered_date, form.offered_time), form.offered_how.data,
                     form.offered_by.data, by=g.user["username"]))
         except RHIError as exc:
-            _show_error(form, exc, {}, "offered_how" if "how" in str(exc) else "offered_date")
+            show_error(form, exc, {}, "offered_how" if "how" in str(exc) else "offered_date")
         else:
             if not changed:
                 flash("Offer recorded.")
@@ -641,7 +578,7 @@ def rhi_outcome(episode_id, rhi_id):
     if form.validate_on_submit():
         completed_at = None
         if form.outcome.data == "completed":
-            completed_at = _moment(form.completed_date, form.completed_time)
+            completed_at = moment(form.completed_date, form.completed_time)
             if completed_at is None and (form.completed_date.data or form.completed_time.data):
                 form.completed_time.errors = list(form.completed_time.errors) + [
                     "Enter both the date and the time the interview was held"]
@@ -655,7 +592,7 @@ def rhi_outcome(episode_id, rhi_id):
                 message = str(exc)
                 target = ("reason" if "why" in message else "completed_date" if "held" in message
                           or "dates" in message else "outcome")
-                _show_error(form, exc, {}, target)
+                show_error(form, exc, {}, target)
             else:
                 if not changed:
                     flash(f"Outcome recorded: {rhi_tracking.OUTCOMES[form.outcome.data]}.")
@@ -684,7 +621,7 @@ def rhi_episodes(episode_id, rhi_id):
         try:
             register_episodes.cover_episodes(db, rhi_id, chosen, by=g.user["username"])
         except (RegisterError, RHIError) as exc:
-            _show_error(form, exc, {}, "episodes")
+            show_error(form, exc, {}, "episodes")
         else:
             total = len(covered) + len(chosen)
             flash(f"The interview now covers {total} episodes.")
