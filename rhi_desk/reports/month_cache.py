@@ -4,8 +4,9 @@ decade of history does not have to be counted again on every visit.
 Nothing here is a figure typed by anyone: each month's figures are what :mod:`rhi_desk.reports.figures`
 counted from the records, kept with the counting rules' version. Triggers (reports migrations 0028-0029)
 note every month a change to an episode, an RHI, the episodes an RHI covers or a child's date of birth can
-touch; the next read drops those months and the month after each (its repeat-missing window reaches back
-into them), which are then counted afresh. A month with a 72-hour clock still running is never kept,
+touch; the next read drops those months, which are then counted afresh, and marks the month after each
+(and the one after that when the next is February), whose repeat-missing window reaches back into them:
+only their repeat-missing children are counted again. A month with a 72-hour clock still running is never kept,
 because its figures change with the time alone. Figures "as recorded on" a day are never kept.
 """
 from __future__ import annotations
@@ -31,9 +32,17 @@ def forget_changed(db: sqlite_utils.Database) -> None:
     if not db.execute("select exists (select 1 from report_months_changed)").fetchone()[0]:
         return
     with write_transaction(db):
-        # A changed month, and the month after it: its repeat-missing window reaches back into the change.
-        db.execute("delete from report_month_figures where month in (select month from report_months_changed "
-                   "union select strftime('%Y-%m', month || '-01', '+1 month') from report_months_changed)")
+        # A changed month is counted again.
+        db.execute("delete from report_month_figures where month in (select month from report_months_changed)")
+        # A later month whose repeat-missing window (30 days) reaches back into a changed month — the next
+        # month, and the one after it when the next is February — keeps its other figures (they read
+        # only its own records) and has its repeat-missing children counted again.
+        db.execute("""
+            update report_month_figures set figures = json_set(figures, '$.repeat_stale', json('true'))
+            where key not like '%overdue_at_month_end%' and month in (
+                select strftime('%Y-%m', month || '-01', '+1 month') from report_months_changed
+                union select strftime('%Y-%m', month || '-01', '+2 month') from report_months_changed
+                where strftime('%m', month || '-01', '+1 month') = '02')""")
         # Counts at a month's end (the overdue tile's) see every earlier month's records too.
         db.execute("delete from report_month_figures where key like '%overdue_at_month_end%' "
                    "and month >= (select min(month) from report_months_changed)")

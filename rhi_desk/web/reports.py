@@ -239,7 +239,7 @@ SEED_COUNTS = ("children_missing", "episodes")
 SEED_RATES = ("offer_rate_children", "rhi_done_rate_episodes", "lac_rhi_done_rate_episodes")
 
 
-def _report_context(with_beyond: bool = True) -> dict:
+def _report_context(with_beyond: bool = True, headline_months: bool = False) -> dict:
     form, first, last, filters = _read_range()
     db = get_db()
     range_args = _range_args(first, last, filters)
@@ -247,7 +247,9 @@ def _report_context(with_beyond: bool = True) -> dict:
         range_args["view"] = "year_on_year"
     context = {"form": form, "first": first, "last": last, "filters": filters, "range_args": range_args}
     if with_beyond:
-        beyond = figures.beyond_the_seed(db, first, last, filters)
+        # The headline's months (the previous month, the same month a year earlier) in the same pass.
+        also = (headline.months_back(last, 1), headline.months_back(last, 12)) if headline_months else ()
+        beyond = figures.beyond_the_seed(db, first, last, filters, also=also)
         rows = beyond["table"]
         context["beyond_figures"] = beyond
         context["beyond"] = beyond_view(beyond, filters)
@@ -271,10 +273,11 @@ def _report_context(with_beyond: bool = True) -> dict:
 
 def dashboard_context() -> dict:
     """Everything the dashboard shows: headline, seed table, every chart with its table, in one pass."""
-    context = _report_context()
+    context = _report_context(headline_months=True)
     db = get_db()
     first, last, filters = context["first"], context["last"], context["filters"]
-    context["headline"] = headline.headline(db, last, filters, known=context["rows"])
+    known = context["rows"] + context["beyond_figures"].get("rows_also", [])
+    context["headline"] = headline.headline(db, last, filters, known=known)
     held = [dict(h, per_interview=kpi.per_interview(h["episodes"], h["interviews"]))
             for h in context["beyond_figures"]["held"]]
     context["held"] = [

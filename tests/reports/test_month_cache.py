@@ -80,3 +80,23 @@ def test_the_overdue_tile_keeps_month_end_counts_until_an_earlier_record_changes
         # A September episode changing reaches October's month end too.
         hub_db.execute("update return_home_interviews set offered_at = null where id = ?", [rhi])
         assert headline.overdue_at_month_ends(hub_db, ["2017-10"], moment) == [1]
+
+
+def test_a_late_episode_reaches_the_repeat_missing_children_of_the_months_after_it(hub_db):
+    child = add_child(hub_db, "C1", "2004-05-05")
+    add_episode(hub_db, "E1", child, "2018-02-10 10:00", "2018-02-10 12:00")
+    add_episode(hub_db, "E2", child, "2018-03-01 00:00", "2018-03-01 02:00")
+    with time_machine.travel(datetime(2018, 6, 20, 9, 0), tick=False):
+        before = figures.beyond_the_seed(hub_db, "2018-01", "2018-03")
+        assert before["repeat"]["children"] == {"2018-01": 0, "2018-02": 0, "2018-03": 0}
+        # An episode of 30 January recorded late: with 10 February's and 1 March's, three in 30 days
+        # (February is short, so March's window reaches back into January).
+        add_episode(hub_db, "E3", child, "2018-01-30 12:00", "2018-01-30 14:00")
+        after = figures.beyond_the_seed(hub_db, "2018-02", "2018-03")
+        assert after["repeat"]["children"] == {"2018-02": 0, "2018-03": 1}
+        assert after["table"][1]["episodes"] == 1  # March's other figures, kept, are unchanged
+        fresh = figures.beyond_the_seed(hub_db, "2018-02", "2018-03", at=datetime(2018, 6, 20, 9, 0))
+        assert {k: v for k, v in after.items() if k != "rows_also"} == fresh
+        assert _kept(hub_db) == ["2018-02", "2018-03"]
+        # Read again: nothing left to count, the same figures.
+        assert figures.beyond_the_seed(hub_db, "2018-02", "2018-03")["repeat"] == after["repeat"]
