@@ -104,6 +104,10 @@ AGE_BANDS = {
     "unknown": "Date of birth not known",
 }
 _BAND_LIMITS = (("under_13", 156), ("13_15", 192), ("16", 204), ("17", 210), ("17_half", 216))
+_ADULT_MONTHS = _BAND_LIMITS[-1][1]
+_BAND_LETTERS = "".join(letter * (limit - lower) for letter, lower, limit in
+                        zip("abcde", [0] + [limit for _, limit in _BAND_LIMITS[:-1]],
+                            [limit for _, limit in _BAND_LIMITS])) + "f"
 
 
 def age_band_sql(start: str = "e.start", dob: str = "c.date_of_birth") -> str:
@@ -113,9 +117,13 @@ def age_band_sql(start: str = "e.start", dob: str = "c.date_of_birth") -> str:
     17½, 17½ to 18; ``unknown`` when the date of birth is not recorded. (An episode at 18 or over
     is not a child's and is counted nowhere; see :func:`adult_sql`.)
     """
+    # The age in months is worked out once per episode (not once per band): it picks a letter of
+    # _BAND_LETTERS (one per month of age, 0 to 216; younger counts as 0, older as 216), which names the band.
     months = age_months_sql(start, dob)
-    whens = " ".join(f"when {months} < {limit} then '{band}'" for band, limit in _BAND_LIMITS)
-    return f"case when {dob} is null or length({dob}) < 10 then 'unknown' {whens} else 'adult' end"
+    whens = " ".join(f"when '{letter}' then '{band}'" for letter, (band, _) in zip("abcde", _BAND_LIMITS))
+    return (f"case when {dob} is null or length({dob}) < 10 then 'unknown' "
+            f"else case substr('{_BAND_LETTERS}', max(min({months}, {_ADULT_MONTHS}), 0) + 1, 1) {whens} "
+            f"else 'adult' end end")
 
 
 def age_band(date_of_birth: str | None, start: str) -> str:

@@ -412,20 +412,19 @@ def seed_table_from(frame: Frame) -> list[dict]:
 def _away_ola(db, first: str, last: str, filters: Filters, months: list[str], as_of: str | None = None) -> dict:
     params: dict = {}
     t = kpi_tables(as_of, params)
-    # Away and OLA episodes are counted separately, under the same LAC and age filters.
+    # Away and OLA episodes are counted apart (in one pass), under the same LAC and age filters.
     plain = Filters(lac=filters.lac, age_band=filters.age_band, recorded_on=filters.recorded_on)
-    result = {}
-    for base in ("away", "ola"):
-        where, needs_child = _where(base, first, last, plain, params)
-        join = f" join {t['children']} c on c.id = e.child" if needs_child else ""
-        rows = db.query(f"""select substr(e.start, 1, 7) as month, count(*) as episodes,
-                                   count(distinct e.child) as children
-                            from {t['episodes']} e{join} where {where} group by month""", params)
-        table = {"episodes": {m: 0 for m in months}, "children": {m: 0 for m in months}}
-        for row in rows:
-            table["episodes"][row["month"]] = row["episodes"]
-            table["children"][row["month"]] = row["children"]
-        result[base] = table
+    result = {base: {"episodes": {m: 0 for m in months}, "children": {m: 0 for m in months}}
+              for base in ("away", "ola")}
+    where, needs_child = _where("away_or_ola", first, last, plain, params)
+    join = f" join {t['children']} c on c.id = e.child" if needs_child else ""
+    rows = db.query(f"""select substr(e.start, 1, 7) as month, e.other_la, count(*) as episodes,
+                               count(distinct e.child) as children
+                        from {t['episodes']} e{join} where {where} group by month, e.other_la""", params)
+    for row in rows:
+        table = result["ola" if row["other_la"] else "away"]
+        table["episodes"][row["month"]] = row["episodes"]
+        table["children"][row["month"]] = row["children"]
     return result
 
 

@@ -308,6 +308,9 @@ def _where(base: str, first: str, last: str, filters: Filters, params: dict,
         clauses = ["e.episode_type = 'away'", "e.other_la = 0"]
     elif base == "ola":
         clauses = ["e.episode_type in ('missing', 'away')", "e.other_la = 1"]
+    elif base == "away_or_ola":  # both in one pass: e.other_la tells them apart
+        clauses = ["(e.episode_type = 'away' and e.other_la = 0 "
+                   "or e.episode_type in ('missing', 'away') and e.other_la = 1)"]
     else:
         raise ValueError(base)
     if base != "counted":
