@@ -8,6 +8,7 @@ modules open their own with :func:`connect`. A connection is never shared across
 from __future__ import annotations
 
 import os
+import threading
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -361,19 +362,62 @@ def is_initialised(db: sqlite_utils.Database) -> bool:
     return install(db) is not None
 
 
+# Each server thread keeps its connection open between the requests it serves, so that the pages a request
+# read stay in SQLite's page cache (with SQLCipher: decrypted and checked once, not again on every request).
+# A request still has its connection to itself: a thread serves one request at a time, and a connection is
+# never shared between threads (check_same_thread). A kept connection is opened afresh when the file at the
+# path is no longer the one it opened (a restore, a move-in, a new database made where the old one was).
+_kept = threading.local()
+
+
+def _identity(path: str) -> tuple | None:
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    # The file the kept connection has open cannot be freed, so a file made since at the same path has
+    # another inode (on Windows, another file index) even where the old one was removed.
+    return (found.st_dev, found.st_ino)
+
+
 def get_db() -> sqlite_utils.Database:
-    """The current request's connection, opened on first use and closed at teardown."""
+    """The current request's connection: this thread's kept connection to the app's database, or a new one."""
     from flask import current_app, g
 
     if "db" not in g:
-        g.db = connect(current_app.config["DATABASE"], migrate=False)
+        path = str(current_app.config["DATABASE"])
+        kept = getattr(_kept, "connection", None)
+        if kept is not None and (kept[0] != path or kept[1] != _identity(path)):
+            kept[2].conn.close()
+            kept = _kept.connection = None
+        if kept is None:
+            db = connect(path, migrate=False)
+            kept = _kept.connection = (path, _identity(path), db)
+        g.db = kept[2]
     return g.db
 
 
 def close_db(exc=None) -> None:
-    """Close the request's connection (registered as a teardown handler)."""
+    """End the request's use of its connection (a teardown handler): anything left unfinished is rolled back,
+    and the connection is kept for this thread's next request."""
     from flask import g
 
     db = g.pop("db", None)
-    if db is not None:
-        db.conn.close()
+    if db is None:
+        return
+    try:
+        if db.conn.in_transaction:
+            db.conn.rollback()
+    except Exception:  # a broken connection is not kept
+        forget_kept_connection()
+
+
+def forget_kept_connection() -> None:
+    """Close this thread's kept connection (before its file is replaced or removed, and when a server stops)."""
+    kept = getattr(_kept, "connection", None)
+    _kept.connection = None
+    if kept is not None:
+        try:
+            kept[2].conn.close()
+        except Exception:
+            pass
