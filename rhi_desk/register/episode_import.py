@@ -194,59 +194,35 @@ def _merge(errors: ProblemList, more: ProblemList) -> None:
 BULK_TABLES = ("episodes", "return_home_interviews", "rhi_episodes")
 SORT_THREADS = 2
 BULK_ROWS = 20_000  # an import of at least this many rows (and at least as many as the register holds) is bulk
-# The register's history (migration 0012): one version row for each episode, RHI, link and child added.
-# A bulk import writes them set-based after the load instead of one trigger program per row.
-HISTORY_ON_INSERT = {
-    "episode_history_insert": ("episodes", 'INSERT INTO episode_history (id, child, episode_type, start, "end", '
-                               "looked_after, other_la, placement, voided_at, recorded_from) SELECT id, child, "
-                               'episode_type, start, "end", looked_after, other_la, placement, voided_at, ? '
-                               "FROM episodes WHERE id > ? ORDER BY id"),
-    "rhi_history_insert": ("return_home_interviews", "INSERT INTO rhi_history (id, child, interviewer_type, "
-                           "offered_at, outcome, completed_at, assigned_to, recorded_from) SELECT id, child, "
-                           "interviewer_type, offered_at, outcome, completed_at, assigned_to, ? "
-                           "FROM return_home_interviews WHERE id > ? ORDER BY id"),
-    "rhi_episode_history_insert": ("return_home_interviews", "INSERT INTO rhi_episode_history (rhi, episode, "
-                                   "recorded_from) SELECT rhi, episode, ? FROM rhi_episodes WHERE rhi > ? "
-                                   "ORDER BY rhi, episode"),
-    "child_history_insert": ("children", "INSERT INTO child_history (id, date_of_birth, recorded_from) "
-                             "SELECT id, date_of_birth, ? FROM children WHERE id > ? ORDER BY id"),
-}
-HISTORY_TABLES = ("episode_history", "rhi_history", "rhi_episode_history", "child_history")
+# The triggers that stamp a record added without its recorded_from (register migration 0071). The import
+# stamps its own rows in its INSERT ... SELECT (import_writer.py), so they would only test each row and pass.
+STAMP_TRIGGERS = ("episode_history_insert", "rhi_history_insert", "rhi_episode_history_insert",
+                  "child_history_insert")
 
 
 @contextmanager
 def _bulk_load(db, rows: int):
-    """For an import at least as big as the register held: indexes built after the load, history set-based.
+    """For an import at least as big as the register held: the indexes built after the load.
 
-    Building an index once from sorted rows is several times faster than updating it row by row, and
-    one INSERT ... SELECT of the history rows than one trigger program per row. The history tables'
-    own indexes are dropped too while they are empty (a first import), as the update triggers that use
-    them have nothing to update. All inside the import's transaction, so a failed import leaves the
-    schema exactly as it was; the history written is the triggers' own, stamped with the import's time.
+    Building an index once from sorted rows is several times faster than updating it row by row. The
+    register's history is not written at all: a record added is its own current version, stamped by the
+    import (register migration 0071). All inside the import's transaction, so a failed import leaves the
+    schema exactly as it was.
     """
     held = db.execute("SELECT count(*) FROM episodes").fetchone()[0]
     if rows < BULK_ROWS or rows < held:
         yield
         return
-    tables = list(BULK_TABLES) + [t for t in HISTORY_TABLES if db.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone()
-                                   is None]
-    marks = ", ".join("?" * len(tables))
+    marks = ", ".join("?" * len(BULK_TABLES))
     indexes = db.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-                         f"AND tbl_name IN ({marks})", tables).fetchall()
-    names = list(HISTORY_ON_INSERT)
+                         f"AND tbl_name IN ({marks})", BULK_TABLES).fetchall()
     triggers = db.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN "
-                          f"({', '.join('?' * len(names))})", names).fetchall()
-    before = {table: db.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
-              for table in ("episodes", "return_home_interviews", "children")}
+                          f"({', '.join('?' * len(STAMP_TRIGGERS))})", STAMP_TRIGGERS).fetchall()
     for name, _ in triggers:
         db.execute(f'DROP TRIGGER "{name}"')
     for name, _ in indexes:
         db.execute(f'DROP INDEX "{name}"')
     yield
-    now = db.execute("SELECT rhi_desk_now()").fetchone()[0]  # the time the triggers would have stamped
-    for name, _ in triggers:
-        table, sql = HISTORY_ON_INSERT[name]
-        db.execute(sql, [now, before[table]])
     for _, sql in triggers:
         db.execute(sql)
     # SQLite's sorter on a second thread builds the indexes faster. Its spill files stay in memory (this

@@ -24,24 +24,28 @@ class _Writer:
              "rhi INTEGER, interviewer_type TEXT, offered_at TEXT, outcome TEXT, completed_at TEXT)")
     INSERT_STAGED = "INSERT INTO temp.episode_import_new VALUES (" + ", ".join("?" * 14) + ")"
     INSERT_EPISODE = ('INSERT INTO episodes (id, episode_id, child, episode_type, start, "end", looked_after, '
-                      "other_la, placement, created_at, updated_at) SELECT id, episode_id, child, episode_type, "
+                      "other_la, placement, created_at, updated_at, recorded_from) SELECT id, episode_id, child, episode_type, "
                       'start, "end", looked_after, other_la, placement, {stamps} FROM temp.episode_import_new')
     INSERT_RHI = ("INSERT INTO return_home_interviews (id, rhi_id, child, interviewer_type, offered_at, outcome, "
-                  f"completed_at, origin, created_at, updated_at) SELECT rhi, '{RHI_ID_PREFIX}' || episode_id, "
+                  f"completed_at, origin, created_at, updated_at, recorded_from) SELECT rhi, '{RHI_ID_PREFIX}' || episode_id, "
                   "child, interviewer_type, offered_at, outcome, completed_at, 'import', {stamps} "
                   "FROM temp.episode_import_new WHERE rhi IS NOT NULL ORDER BY rhi")
-    INSERT_LINK = ("INSERT INTO rhi_episodes (rhi, episode) SELECT rhi, id FROM temp.episode_import_new "
-                   "WHERE rhi IS NOT NULL ORDER BY rhi")
-    INSERT_CHILD = "INSERT INTO children (id, child_id, date_of_birth, created_at, updated_at) VALUES (?, ?, ?, ?, ?)"
+    INSERT_LINK = ("INSERT INTO rhi_episodes (rhi, episode, recorded_from) SELECT rhi, id, {stamp} "
+                   "FROM temp.episode_import_new WHERE rhi IS NOT NULL ORDER BY rhi")
+    INSERT_CHILD = ("INSERT INTO children (id, child_id, date_of_birth, created_at, updated_at, recorded_from) "
+                    "VALUES (?, ?, ?, ?, ?, ?)")
 
     def __init__(self, db, result: Preview, write: bool, by: str | None, plan: _Plan):
         self.db, self.result, self.write, self.by, self.fresh = db, result, write, by, plan.fresh
         self.stamp = now_iso()
-        stamps = f"'{self.stamp}', '{self.stamp}'"  # YYYY-MM-DD HH:MM:SS from the clock, never from the file
-        # The new episodes and RHIs of one import share one stamp, written into the statements rather than
-        # bound for each of a million rows.
+        stamp = f"'{self.stamp}'"  # YYYY-MM-DD HH:MM:SS from the clock, never from the file
+        # The new episodes and RHIs of one import share one stamp (created, updated and recorded from: the
+        # current version, register migration 0071), written into the statements rather than bound for each
+        # of a million rows.
+        stamps = f"{stamp}, {stamp}, {stamp}"
         self.insert_episode = self.INSERT_EPISODE.format(stamps=stamps)
         self.insert_rhi = self.INSERT_RHI.format(stamps=stamps)
+        self.insert_link = self.INSERT_LINK.format(stamp=stamp)
         self.max_episode = db.execute("SELECT coalesce(max(id), 0) FROM episodes").fetchone()[0]
         self.any_held = db.execute("SELECT 1 FROM episodes LIMIT 1").fetchone() is not None
         self.next_episode = self.max_episode + 1
@@ -75,7 +79,7 @@ class _Writer:
             if child_id not in self.child_pks:
                 self.child_pks[child_id] = self.next_child
                 self.fresh[child_id] = ("", 0, 0, None)
-                fresh.append((self.next_child, child_id, dob, self.stamp, self.stamp))
+                fresh.append((self.next_child, child_id, dob, self.stamp, self.stamp, self.stamp))
                 self.next_child += 1
         self.result.new_children += len(fresh)
         if self.write and fresh:
@@ -144,7 +148,7 @@ class _Writer:
             execute(self.insert_episode)
             if any(row[9] is not None for row in staged):
                 execute(self.insert_rhi)
-                execute(self.INSERT_LINK)
+                execute(self.insert_link)
             execute("DELETE FROM temp.episode_import_new")
 
     def finish(self) -> None:

@@ -11,7 +11,7 @@ and an undo moves those rows back and nothing else.
   spans both (earliest start, latest return; open if either is), the RHIs of the merged one cover the kept
   one, and the merged episode is voided ("merged into ..."), so it is counted nowhere.
 
-The register's history (migration 0012) records every move, so figures as recorded on an earlier day
+The register's history (migrations 0012, 0071) records every move, so figures as recorded on an earlier day
 still stand as they stood.
 """
 from __future__ import annotations

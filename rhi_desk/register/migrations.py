@@ -1,4 +1,5 @@
-"""The register's schema additions (numbers 0010-0019): indexes for the hub's busy pages."""
+"""The register's schema additions (numbers 0010-0019 and 0070-0079): the register's own tables, their history
+and the indexes of the hub's busy pages."""
 from sqlite_utils import Migrations
 
 from rhi_desk.migrations import _script
@@ -266,3 +267,79 @@ CREATE TABLE register_merges (
 CREATE INDEX children_name_birth ON children (date_of_birth) WHERE merged_into IS NULL
 """,
     )
+
+
+# The register's history as a system-versioned temporal table (as SQL Server's and MariaDB's are): the
+# current version of each record lives only in its own table, with the time it was recorded from
+# (``recorded_from``); the history tables hold only the versions since replaced (``recorded_to`` always set).
+# So adding a record writes no history at all; a change writes one closed row (the old values, from their
+# recorded_from to now) and moves the record's recorded_from to now; a delete writes the old row closed now.
+# Figures as recorded on a day read the record tables and the history tables together (reports.kpi).
+_KEYS = {"episodes": ("id",), "return_home_interviews": ("id",), "children": ("id",),
+         "rhi_episodes": ("rhi", "episode")}
+_HISTORY = {"episodes": "episode_history", "return_home_interviews": "rhi_history", "children": "child_history",
+            "rhi_episodes": "rhi_episode_history"}
+
+
+def _temporal_triggers(table: str) -> list[str]:
+    """The triggers keeping ``table``'s current version stamped and its replaced versions in its history."""
+    history = _HISTORY[table]
+    columns = list(_KEYS[table]) + ([] if table == "rhi_episodes" else _HISTORY_COLUMNS[table][1])
+    names = ", ".join(columns)
+    old_values = ", ".join(f"old.{c}" for c in columns)
+    where = " AND ".join(f"{k} = new.{k}" for k in _KEYS[table])
+    closed = (f"INSERT INTO {history} ({names}, recorded_from, recorded_to) "
+              f"VALUES ({old_values}, coalesce(old.recorded_from, rhi_desk_now()), rhi_desk_now());")
+    # The new version starts exactly when the old one ends (the time just written, not the clock again).
+    ended = f"(SELECT recorded_to FROM {history} WHERE version = last_insert_rowid())"
+    statements = [
+        # Whoever adds a record (a page, sync, a merge, the demo) need not stamp it; the import stamps its own.
+        (f"CREATE TRIGGER {history}_insert AFTER INSERT ON {table} WHEN new.recorded_from IS NULL "
+         f"BEGIN UPDATE {table} SET recorded_from = rhi_desk_now() WHERE {where}; END"),
+        f"CREATE TRIGGER {history}_delete AFTER DELETE ON {table} BEGIN {closed} END",
+    ]
+    if table != "rhi_episodes":  # a link is added or removed, never changed
+        changed = " OR ".join(f"old.{c} IS NOT new.{c}" for c in columns[1:])
+        statements.append(
+            f"CREATE TRIGGER {history}_update AFTER UPDATE ON {table} WHEN {changed} BEGIN {closed} "
+            f"UPDATE {table} SET recorded_from = {ended} WHERE {where} AND recorded_from IS NOT {ended}; END")
+    return statements
+
+
+@migrations(name="0071_current_versions_in_main_tables")
+def m0071_current_versions_in_main_tables(db):
+    # Issue 18: the import wrote every record twice (the record and its open history row) and kept one
+    # more index for the open rows. From here on a record's current version is only the record itself.
+    for table, history in _HISTORY.items():
+        # Every trigger on the table is set aside while recorded_from is filled in, so filling it raises no
+        # record's version and marks no month's figures as changed; all but the old history ones come back.
+        kept = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?",
+                          [table]).fetchall()
+        for name, _ in kept:
+            db.execute(f'DROP TRIGGER "{name}"')
+        match = " AND ".join(f"h.{k} = {table}.{k}" for k in _KEYS[table])
+        if table == "rhi_episodes":  # a link has no time of its own: its RHI's, as migration 0012 took it
+            fallback = "(SELECT r.created_at FROM return_home_interviews r WHERE r.id = rhi_episodes.rhi)"
+        else:
+            fallback = "created_at"
+        db.execute(f"ALTER TABLE {table} ADD COLUMN recorded_from TEXT")
+        db.execute(f"UPDATE {table} SET recorded_from = coalesce((SELECT h.recorded_from FROM {history} h "
+                   f"WHERE {match} AND h.recorded_to IS NULL ORDER BY h.version DESC LIMIT 1), {fallback})")
+        # An open version of a record no longer held (none should exist) ends now instead of standing forever.
+        orphan = " AND ".join(f"t.{k} = {history}.{k}" for k in _KEYS[table])
+        db.execute(f"UPDATE {history} SET recorded_to = rhi_desk_now() WHERE recorded_to IS NULL "
+                   f"AND NOT EXISTS (SELECT 1 FROM {table} t WHERE {orphan})")
+        db.execute(f"DELETE FROM {history} WHERE recorded_to IS NULL")
+        for statement in _temporal_triggers(table):
+            db.execute(statement)
+        for name, sql in kept:
+            if name in {f"{history}_insert", f"{history}_update", f"{history}_delete"}:
+                continue
+            if name == f"{table}_version":
+                # A record's version (issue 11's optimistic locking, migration 0016) is raised by a change
+                # people make, never by the history triggers stamping recorded_from.
+                sql = (f"CREATE TRIGGER {table}_version AFTER UPDATE ON {table} WHEN NEW.version = OLD.version "
+                       f"AND NEW.recorded_from IS OLD.recorded_from "
+                       f"BEGIN UPDATE {table} SET version = OLD.version + 1 WHERE id = NEW.id; END")
+            db.execute(sql)
+    db.execute("DROP INDEX IF EXISTS episode_history_current")

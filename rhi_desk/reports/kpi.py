@@ -197,20 +197,28 @@ def default_range(months: int = 12, at: datetime | None = None) -> tuple[str, st
 
 
 # ---------------------------------------------------------------------------------------------
-# The records as they stood: live tables, or the history kept by register migration 0012
+# The records as they stood: live tables, or those with their history (register migrations 0012, 0071)
 
 DAY_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 LIVE_TABLES = {"episodes": "episodes", "rhis": "return_home_interviews", "links": "rhi_episodes",
                "children": "children"}
-_VISIBLE = "recorded_from < :as_of and (recorded_to is null or recorded_to >= :as_of)"
+
+
+def _as_recorded(columns: str, table: str, history: str) -> str:
+    """``table`` as it stood at :as_of: the current versions recorded before then, and the replaced versions
+    (``history``) recorded before then and not replaced until then (recorded_from < :as_of <= recorded_to)."""
+    return (f"(select {columns} from {table} where recorded_from < :as_of union all "
+            f"select {columns} from {history} where recorded_from < :as_of and recorded_to >= :as_of)")
+
+
 HISTORY_TABLES = {
-    "episodes": f'(select id, child, episode_type, start, "end", looked_after, other_la, placement, voided_at '
-                f"from episode_history where {_VISIBLE})",
+    "episodes": _as_recorded('id, child, episode_type, start, "end", looked_after, other_la, placement, voided_at',
+                             "episodes", "episode_history"),
     # The coded reason an RHI was not done has no history: as recorded, the reasons are the outcomes.
-    "rhis": f"(select id, child, interviewer_type, offered_at, outcome, completed_at, assigned_to, "
-            f"null as not_done_code from rhi_history where {_VISIBLE})",
-    "links": f"(select rhi, episode from rhi_episode_history where {_VISIBLE})",
-    "children": f"(select id, date_of_birth from child_history where {_VISIBLE})",
+    "rhis": _as_recorded("id, child, interviewer_type, offered_at, outcome, completed_at, assigned_to, "
+                         "null as not_done_code", "return_home_interviews", "rhi_history"),
+    "links": _as_recorded("rhi, episode", "rhi_episodes", "rhi_episode_history"),
+    "children": _as_recorded("id, date_of_birth", "children", "child_history"),
 }
 
 

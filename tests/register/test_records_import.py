@@ -290,17 +290,21 @@ def test_spaces_around_values_are_ignored(hub_db, tmp_path):
     assert again.nothing_changed, again.summary()
 
 
+def _versions(db, columns: str, table: str, history: str, order: str) -> list:
+    """Every version of ``table``'s records: the current ones (recorded_to blank) and those replaced."""
+    return db.execute(f"select {columns}, recorded_from, null from {table} union all "
+                      f"select {columns}, recorded_from, recorded_to from {history} order by {order}").fetchall()
+
+
 def _history(db) -> dict:
-    """Each history table's rows, without their version numbers (which only order them)."""
+    """Every version of each record the KPIs read, as (values..., recorded_from, recorded_to)."""
     return {
-        "episodes": db.execute('select id, child, episode_type, start, "end", looked_after, other_la, placement, '
-                               "recorded_from, recorded_to from episode_history order by id, recorded_from").fetchall(),
-        "rhis": db.execute("select id, child, interviewer_type, offered_at, outcome, completed_at, recorded_from, "
-                           "recorded_to from rhi_history order by id, recorded_from").fetchall(),
-        "links": db.execute("select rhi, episode, recorded_from, recorded_to from rhi_episode_history "
-                            "order by rhi, episode").fetchall(),
-        "children": db.execute("select id, date_of_birth, recorded_from, recorded_to from child_history "
-                               "order by id, recorded_from").fetchall(),
+        "episodes": _versions(db, 'id, child, episode_type, start, "end", looked_after, other_la, placement',
+                              "episodes", "episode_history", "1, 9"),
+        "rhis": _versions(db, "id, child, interviewer_type, offered_at, outcome, completed_at",
+                          "return_home_interviews", "rhi_history", "1, 7"),
+        "links": _versions(db, "rhi, episode", "rhi_episodes", "rhi_episode_history", "1, 2, 3"),
+        "children": _versions(db, "id, date_of_birth", "children", "child_history", "1, 3"),
     }
 
 
@@ -336,3 +340,7 @@ def test_a_bulk_import_keeps_the_same_history_as_one_row_at_a_time(tmp_path, mon
             db.conn.close()
     assert found["bulk"] == found["row by row"]
     assert len(found["bulk"]["episodes"]) == 305 and len(found["bulk"]["links"]) == 200
+    # Only the five replaced versions are history: the records themselves are the current versions.
+    closed = [v for v in found["bulk"]["episodes"] if v[-1] is not None]
+    assert len(closed) == 5 and all(v[-2:] == ("2018-02-01 09:00:00", "2018-02-01 09:00:00") for v in closed)
+    assert all(v[-1] is None for table in ("rhis", "links", "children") for v in found["bulk"][table])
