@@ -106,8 +106,10 @@ class Frame:
         rhi = _rhi_condition(self.filters, params)
         params["start_from_real"] = f"{self.first}-01"
         # An episode of the look-back (or of a frame without RHIs) is joined to no RHI: SQLite checks
-        # this before looking any up, which saves a third of a one-month count's look-ups.
-        joined = " and e.start >= :start_from_real" if self.rhis else " and 0"
+        # this before looking any up, which saves a third of a one-month count's look-ups. (A constant
+        # "and 0" would not do: SQLite then reads the whole of rhi_episodes for every episode.)
+        params["rhis_from"] = params["start_from_real"] if self.rhis else "9999"
+        joined = " and e.start >= :rhis_from"
         # One pass over the records: each episode joined to every RHI covering it, folded back to
         # one row per episode. Grouping by (start, id), the order episodes_start reads them in,
         # lets SQLite fold as it reads instead of sorting first.
