@@ -419,7 +419,9 @@ def _away_ola(db, first: str, last: str, filters: Filters, months: list[str], as
     result = {base: {"episodes": {m: 0 for m in months}, "children": {m: 0 for m in months}}
               for base in ("away", "ola")}
     where, needs_child = _where("away_or_ola", first, last, plain, params)
-    join = f" join {t['children']} c on c.id = e.child" if needs_child else ""
+    # CROSS JOIN keeps the episodes (found by their start) outermost: left to itself, the planner
+    # walks every child's episodes instead, three times slower over ten years.
+    join = f" cross join {t['children']} c on c.id = e.child" if needs_child else ""
     rows = db.query(f"""select substr(e.start, 1, 7) as month, e.other_la, count(*) as episodes,
                                count(distinct e.child) as children
                         from {t['episodes']} e{join} where {where} group by month, e.other_la""", params)
