@@ -27,7 +27,8 @@ class _Writer:
                       "other_la, placement, created_at, updated_at, recorded_from) SELECT id, episode_id, child, episode_type, "
                       'start, "end", looked_after, other_la, placement, {stamps} FROM temp.episode_import_new')
     INSERT_RHI = ("INSERT INTO return_home_interviews (id, rhi_id, child, interviewer_type, offered_at, outcome, "
-                  f"completed_at, origin, created_at, updated_at, recorded_from) SELECT rhi, '{RHI_ID_PREFIX}' || episode_id, "
+                  "completed_at, origin, created_at, updated_at, recorded_from) "
+                  f"SELECT rhi, '{RHI_ID_PREFIX}' || episode_id, "
                   "child, interviewer_type, offered_at, outcome, completed_at, 'import', {stamps} "
                   "FROM temp.episode_import_new WHERE rhi IS NOT NULL ORDER BY rhi")
     INSERT_LINK = ("INSERT INTO rhi_episodes (rhi, episode, recorded_from) SELECT rhi, id, {stamp} "
@@ -240,11 +241,14 @@ def _update_episode(db, old: tuple, new: tuple, changes: dict, child_pks: dict, 
     rhi_pk = old[9]
     if "rhi" in changes and rhi_pk is None:
         rhi_pk = new_rhi_pk  # given by the writer, which numbers this import's new RHIs
+        # Stamped here (recorded from the import's time): a bulk import sets aside the triggers that would.
         db.execute("INSERT INTO return_home_interviews (id, rhi_id, child, interviewer_type, offered_at, outcome, "
-                   "completed_at, origin, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'import', ?, ?)",
+                   "completed_at, origin, created_at, updated_at, recorded_from) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, 'import', ?, ?, ?)",
                    [rhi_pk, RHI_ID_PREFIX + new[0], child, new[12], new[9] and new[9] + " 00:00", new[10],
-                    new[11] and new[11] + " 00:00", stamp, stamp])
-        db.execute("INSERT OR IGNORE INTO rhi_episodes (rhi, episode) VALUES (?, ?)", [rhi_pk, pk])
+                    new[11] and new[11] + " 00:00", stamp, stamp, stamp])
+        db.execute("INSERT OR IGNORE INTO rhi_episodes (rhi, episode, recorded_from) VALUES (?, ?, ?)",
+                   [rhi_pk, pk, stamp])
     elif "rhi" in changes:
         db.execute("UPDATE return_home_interviews SET offered_at = NULL, outcome = NULL, completed_at = NULL, "
                    "interviewer_type = NULL, updated_at = ? WHERE id = ?", [stamp, rhi_pk])

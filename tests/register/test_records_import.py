@@ -344,3 +344,36 @@ def test_a_bulk_import_keeps_the_same_history_as_one_row_at_a_time(tmp_path, mon
     closed = [v for v in found["bulk"]["episodes"] if v[-1] is not None]
     assert len(closed) == 5 and all(v[-2:] == ("2018-02-01 09:00:00", "2018-02-01 09:00:00") for v in closed)
     assert all(v[-1] is None for table in ("rhis", "links", "children") for v in found["bulk"][table])
+
+
+def test_a_bulk_import_that_also_changes_held_episodes_stamps_every_record_it_adds(tmp_path, monkeypatch):
+    """A file bigger than the register is loaded in bulk (the stamping triggers set aside) even when some of
+    its rows change episodes already held: an RHI added to a held episode is recorded from the import too."""
+    monkeypatch.setattr(episode_import, "BULK_ROWS", 1)
+    from rhi_desk.db import connect
+
+    db = connect(tmp_path / "hub.db")
+    from rhi_desk import installs
+
+    installs.initialise(db, "hub", "Croydon", "Missing team")
+    rows = [row(f"H{i:04d}", f"K{i % 40}", date_of_birth="2004-01-01", start=f"2016-{1 + i % 12:02d}-"
+                f"{1 + i % 28:02d} {i % 24:02d}:00", end="2016-12-31 10:00") for i in range(300)]
+    with time_machine.travel(datetime(2018, 1, 5, 9, 0), tick=False):
+        import_episodes(db, write_register(tmp_path / "held.csv", rows[:2]))
+    with time_machine.travel(datetime(2018, 2, 1, 9, 0), tick=False):
+        result = import_episodes(db, write_register(
+            tmp_path / "more.csv", [dict(r, rhi_offered_on="2017-01-01", rhi_outcome="completed",
+                                         rhi_completed_on="2017-01-02") for r in rows]))
+    assert (result.new_episodes, result.changed_episodes) == (298, 2)
+    for table in ("episodes", "return_home_interviews", "rhi_episodes", "children"):
+        assert db.execute(f"select count(*) from {table} where recorded_from is null").fetchone() == (0,), table
+    assert db.execute("select recorded_from from return_home_interviews where rhi_id = 'import-H0000'"
+                      ).fetchone() == ("2018-02-01 09:00:00",)
+    with time_machine.travel(datetime(2018, 2, 2, 9, 0), tick=False):
+        from rhi_desk.reports import kpi
+
+        as_of = kpi.monthly_table(db, "2016-01", "2016-01", as_of=kpi.as_recorded_on("2018-02-01"))
+        assert as_of == kpi.monthly_table(db, "2016-01", "2016-01")
+        before = kpi.monthly_table(db, "2016-01", "2016-01", as_of=kpi.as_recorded_on("2018-01-31"))[0]
+    assert (before["episodes"], before["episodes_rhi_done"]) == (1, 0)
+    db.conn.close()
