@@ -314,6 +314,7 @@ def _schema(db) -> list:
 
 
 def test_a_bulk_import_keeps_the_same_history_as_one_row_at_a_time(tmp_path, monkeypatch):
+    SET_BASED = episode_import.SET_BASED
     """A first import (bulk: indexes built after, history written set-based) records exactly what the
     register's triggers record row by row, and leaves every index and trigger in place."""
     from rhi_desk import installs
@@ -326,8 +327,10 @@ def test_a_bulk_import_keeps_the_same_history_as_one_row_at_a_time(tmp_path, mon
     later = write_register(tmp_path / "later.csv", [dict(r, end="2017-01-02 10:00") for r in rows[:5]])
     found = {}
     with time_machine.travel(datetime(2018, 2, 1, 9, 0), tick=False):
-        for name, threshold in (("bulk", 1), ("row by row", 10**9)):
+        for name, threshold in (("bulk", 1), ("bulk, other triggers unknown", 1), ("row by row", 10**9)):
             monkeypatch.setattr(episode_import, "BULK_ROWS", threshold)
+            # A trigger whose SQL is not the one SET_BASED was written for stays and fires row by row.
+            monkeypatch.setattr(episode_import, "SET_BASED", {} if "unknown" in name else SET_BASED)
             db = connect(tmp_path / f"{name}.db")
             installs.initialise(db, "hub", "Croydon", "Missing team")
             schema = _schema(db)
@@ -336,9 +339,16 @@ def test_a_bulk_import_keeps_the_same_history_as_one_row_at_a_time(tmp_path, mon
             monkeypatch.setattr(episode_import, "BULK_ROWS", 10**9)
             import_episodes(db, later)  # the triggers are back: a later change closes the old version
             found[name] = _history(db)
+            # What other areas' triggers keep for each record added: the months to count again, the interviews
+            # to read, each RHI's version, coded reason and assignee.
+            found[name]["derived"] = [db.execute("select month from report_months_changed order by 1").fetchall(),
+                                      db.execute("select rhi from intel_pending order by 1").fetchall(),
+                                      db.execute("select id, version, not_done_code, assigned_user, assigned_org "
+                                                 "from return_home_interviews order by id").fetchall()]
             assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
             db.conn.close()
-    assert found["bulk"] == found["row by row"]
+    assert found["bulk"] == found["row by row"] == found["bulk, other triggers unknown"]
+    assert len(found["bulk"]["derived"][0]) == 12 and len(found["bulk"]["derived"][2]) == 200
     assert len(found["bulk"]["episodes"]) == 305 and len(found["bulk"]["links"]) == 200
     # Only the five replaced versions are history: the records themselves are the current versions.
     closed = [v for v in found["bulk"]["episodes"] if v[-1] is not None]
