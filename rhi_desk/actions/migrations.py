@@ -141,3 +141,11 @@ def m0054_actions_indexes(db):
     _script(db, """
 CREATE INDEX IF NOT EXISTS rhi_status_signed_off ON return_home_interviews (status, signed_off_at)
 """)
+
+
+@migrations(name="0055_drop_rhi_status_index")
+def m0055_drop_rhi_status_index(db):
+    # rhi_status (status, interviews 0030) is a prefix of rhi_status_signed_off (status, signed_off_at, 0054):
+    # every lookup by status is served by the wider one (the same plans on Today and the child's page at
+    # 1,000,000 episodes), and a million-row import built both (issue 18). Here, after both exist.
+    _script(db, "DROP INDEX IF EXISTS rhi_status")

@@ -343,3 +343,11 @@ def m0071_current_versions_in_main_tables(db):
                        f"BEGIN UPDATE {table} SET version = OLD.version + 1 WHERE id = NEW.id; END")
             db.execute(sql)
     db.execute("DROP INDEX IF EXISTS episode_history_current")
+
+
+@migrations(name="0072_drop_episodes_open_index")
+def m0072_drop_episodes_open_index(db):
+    # episodes_open ("end", only where "end" IS NULL) is served by episodes_end ("end"): "missing now" on
+    # Today reads the same few rows through either (0.3-0.4 ms at 1,000,000 episodes), and a million-row
+    # import built both (issue 18).
+    _script(db, "DROP INDEX IF EXISTS episodes_open")
