@@ -100,3 +100,21 @@ def test_a_late_episode_reaches_the_repeat_missing_children_of_the_months_after_
         assert _kept(hub_db) == ["2018-02", "2018-03"]
         # Read again: nothing left to count, the same figures.
         assert figures.beyond_the_seed(hub_db, "2018-02", "2018-03")["repeat"] == after["repeat"]
+
+
+def test_every_count_finds_an_episodes_rhis_by_the_index(hub_db):
+    # A constant in the join once made SQLite read all of rhi_episodes for every episode: minutes at a
+    # region's scale for the repeat-missing recount after a late write-up.
+    child = add_child(hub_db, "C1", "2004-05-05")
+    add_episode(hub_db, "E1", child, "2018-02-10 10:00", "2018-02-10 12:00")
+    frames = []
+    hub_db.conn.set_trace_callback(lambda sql: frames.append(sql) if "create temp table" in sql else None)
+    try:
+        figures._count_months(hub_db, "2018-02", "2018-02", figures.NO_FILTERS)
+        figures._repeat_children(hub_db, "2018-02", "2018-02", figures.NO_FILTERS)
+    finally:
+        hub_db.conn.set_trace_callback(None)
+    assert len(frames) == 2
+    for sql in frames:
+        plan = " / ".join(row[3] for row in hub_db.execute("explain query plan " + sql.split(" as\n", 1)[1]))
+        assert "SCAN re" not in plan and "rhi_episodes_episode (episode=?)" in plan, plan
