@@ -29,6 +29,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+import queue
+import sys
+import threading
 from contextlib import contextmanager
 from operator import itemgetter
 from pathlib import Path
@@ -195,6 +198,9 @@ def _merge(errors: ProblemList, more: ProblemList) -> None:
 BULK_TABLES = ("episodes", "return_home_interviews", "rhi_episodes")
 SORT_THREADS = 2
 BULK_ROWS = 20_000  # an import of at least this many rows (and at least as many as the register holds) is bulk
+# Partial indexes on what the import never writes (who works on a record, an RHI's user): kept while loading,
+# each row only tests their WHERE, where building each afresh reads the whole table (0.3-0.4 s a million).
+KEPT_WHILE_LOADING = ("episodes_allocated", "rhi_allocated", "rhi_assigned_user")
 # The triggers that stamp a record added without its recorded_from (register migration 0071). The import
 # stamps its own rows in its INSERT ... SELECT (import_writer.py), so they would only test each row and pass.
 STAMP_TRIGGERS = ("episode_history_insert", "rhi_history_insert", "rhi_episode_history_insert",
@@ -203,14 +209,18 @@ STAMP_TRIGGERS = ("episode_history_insert", "rhi_history_insert", "rhi_episode_h
 # the same effect for every record the import added (ids above those held before: :episodes, :rhis), run
 # once after the load. Each is set aside only while its SQL is the one this was written for (the
 # fingerprint: sha256 of its words); a trigger changed since, or added later, stays and fires row by row.
+# The four on an RHI's answers or assignee can only fire for an RHI added with either (RHI_CONTENT): the
+# import writes neither, so one look for any such RHI stands for the four (each reads every RHI added).
 SET_BASED = {
     # The dashboard's months to count again (reports/month_cache.py).
     "report_months_episode_insert": ("543a549678a4", "INSERT OR IGNORE INTO report_months_changed (month) "
                                      "SELECT DISTINCT substr(start, 1, 7) FROM episodes WHERE id > :episodes "
                                      "AND start IS NOT NULL"),
+    # (A link to an episode the import added marks that episode's month, marked with the episode already.)
     "report_months_link_insert": ("ef461730a93c", "INSERT OR IGNORE INTO report_months_changed (month) "
                                   "SELECT DISTINCT substr(e.start, 1, 7) FROM rhi_episodes re JOIN episodes e "
-                                  "ON e.id = re.episode WHERE re.rhi > :rhis AND e.start IS NOT NULL"),
+                                  "ON e.id = re.episode WHERE re.rhi > :rhis AND re.episode <= :episodes "
+                                  "AND e.start IS NOT NULL"),
     # Interviews to read into the picture (intelligence): none of the import's, whose answers are empty.
     "intel_rhi_added": ("34417611083b", "INSERT OR IGNORE INTO intel_pending (rhi) SELECT id FROM "
                         "return_home_interviews WHERE id > :rhis AND answers IS NOT NULL "
@@ -237,6 +247,12 @@ SET_BASED = {
 }
 
 
+RHI_CONTENT = ("SELECT 1 FROM return_home_interviews WHERE id > :rhis AND (assigned_to IS NOT NULL "
+               "OR answers NOT IN ('', '{}')) LIMIT 1")
+ON_RHI_CONTENT = {"intel_rhi_added", "intel_rhi_episode_added", "rhi_not_done_code_on_insert",
+                  "rhi_assignee_on_insert"}
+
+
 def fingerprint(sql: str) -> str:
     """A trigger's SQL as SET_BASED knows it: the first 12 hex digits of the sha256 of its words."""
     return hashlib.sha256(" ".join(sql.split()).encode()).hexdigest()[:12]
@@ -257,8 +273,9 @@ def _bulk_load(db, rows: int):
         yield
         return
     marks = ", ".join("?" * len(BULK_TABLES))
-    indexes = db.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-                         f"AND tbl_name IN ({marks})", BULK_TABLES).fetchall()
+    indexes = [(name, sql) for name, sql in db.execute(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({marks})",
+        BULK_TABLES).fetchall() if name not in KEPT_WHILE_LOADING]
     names = list(STAMP_TRIGGERS) + list(SET_BASED)
     triggers = [(name, sql) for name, sql in db.execute(
         f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({', '.join('?' * len(names))})",
@@ -279,8 +296,9 @@ def _bulk_load(db, rows: int):
             db.execute(sql)
     finally:
         db.execute(f"PRAGMA threads = {threads}")
+    content = db.execute(RHI_CONTENT, before).fetchone() is not None
     for name, sql in triggers:
-        if name in SET_BASED:
+        if name in SET_BASED and (content or name not in ON_RHI_CONTENT):
             db.execute(SET_BASED[name][1], before)
         db.execute(sql)
 
@@ -388,18 +406,40 @@ def _run_mapped(db, path: Path, result: Preview, *, write: bool, by, report, map
 
 def _check_rows(db, plan: _Plan, numbered, width: int, result: Preview, write: bool, by, report, fraction,
                 describe) -> None:
-    """Check each (row number, values) and pass the good ones to the writer in batches (the hot loop)."""
-    errors = result.errors
+    """Check each (row number, values) and pass the good ones to the writer in batches.
+
+    The rows are read and checked on a second thread (:class:`_Ahead`) while this one writes the batch
+    before: SQLite lets go of Python's lock while it inserts, so on two cores the checks of the next batch
+    and the writing of the last overlap. Everything SQLite is done on this thread, the connection's own.
+    """
     state = _Writer(db, result, write, by, plan)
+    phase = "Importing" if write else "Checking"
+    ahead = _Ahead()
+    state.overlap = ahead.overlap
+    with ahead:
+        for batch, done in ahead.run(_checked(plan, numbered, width, result, fraction, describe, ahead.gate)):
+            state.add(batch)
+            report and report(phase, 0.9 * done)
+    if not result.errors:
+        state.finish()
+
+
+def _checked(plan: _Plan, numbered, width: int, result: Preview, fraction, describe, gate):
+    """The good rows in batches of BATCH, with how far through the file (the hot loop); every problem in
+    ``result.errors``. Waits at ``gate`` (a row at a time) while the writer's thread needs Python's lock."""
+    errors = result.errors
     pick = itemgetter(*plan.order)
     strip = str.strip
     now = now_minute()
     today = now[:10]
     children = plan.children
     name_at, child_names = plan.name_at, plan.names
+    may_run, wait = gate.is_set, gate.wait
     batch = []
     rows = 0
     for number, record in numbered:
+        if not may_run():
+            wait()
         if len(record) != width:
             if any(v.strip() for v in record):
                 errors.append(RowError(
@@ -441,14 +481,83 @@ def _check_rows(db, plan: _Plan, numbered, width: int, result: Preview, write: b
         elif not errors:
             batch.append(values)
             if len(batch) >= BATCH:
-                state.add(batch)
+                yield batch, fraction()
                 batch = []
-                report and report("Importing" if write else "Checking", 0.9 * fraction())
-    if batch and not errors:
-        state.add(batch)
     result.rows = rows
-    if not errors:
-        state.finish()
+    if batch and not errors:
+        yield batch, 1.0
+
+
+class _Ahead:
+    """Run a generator of batches on a second thread, a couple of batches ahead of the thread writing them.
+
+    Python runs one thread at a time: the checking thread runs only while the writing thread waits for a
+    batch or is inside a long SQLite statement (``overlap``), and otherwise waits at ``gate``, so the
+    writer never queues for Python's lock between its many short steps (executemany). Memory stays flat:
+    at most QUEUED batches wait. An error on either thread stops both; the checker's is raised here.
+    """
+
+    QUEUED = 2
+    # While both run, Python hands its lock over after this long (the default, 5 ms, made the writer wait that
+    # long after each of its statements: 4 s in a million rows). Put back afterwards.
+    SWITCH_SECONDS = 0.0002
+
+    def __init__(self):
+        self.gate = threading.Event()
+        self.queue: queue.Queue = queue.Queue(maxsize=self.QUEUED)
+        self.stopped = False
+        self.thread: threading.Thread | None = None
+
+    @contextmanager
+    def overlap(self):
+        """Let the checking thread run while this one is inside SQLite (which lets go of Python's lock)."""
+        self.gate.set()
+        try:
+            yield
+        finally:
+            self.gate.clear()
+
+    def _produce(self, batches) -> None:
+        try:
+            for item in batches:
+                self.queue.put(item)
+                if self.stopped:
+                    return
+        except BaseException as exc:  # raised again on the writing thread, in run()
+            self.queue.put(exc)
+        else:
+            self.queue.put(None)
+
+    def run(self, batches):
+        self.thread = threading.Thread(target=self._produce, args=(batches,), name="rhi-import-check", daemon=True)
+        self.thread.start()
+        while True:
+            with self.overlap():  # waiting for the next batch: the checker has the whole of Python
+                item = self.queue.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def __enter__(self):
+        self.switch = sys.getswitchinterval()
+        sys.setswitchinterval(min(self.switch, self.SWITCH_SECONDS))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        sys.setswitchinterval(self.switch)
+        if self.thread is None:
+            return
+        self.stopped = True
+        self.gate.set()
+        while self.thread.is_alive():  # take what it still puts, so it is never left waiting to
+            try:
+                self.queue.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        self.thread.join()
+        self.gate.clear()
 
 
 def _other_birth_date(values: tuple, seen: list) -> tuple:

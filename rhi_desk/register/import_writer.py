@@ -1,6 +1,8 @@
 """Writing checked import rows: new episodes and RHIs in batches, changes to those already held."""
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from rhi_desk import audit
 from rhi_desk.clock import now_iso
 from rhi_desk.register.import_format import (
@@ -54,6 +56,7 @@ class _Writer:
         self.next_child = db.execute("SELECT coalesce(max(id), 0) FROM children").fetchone()[0] + 1
         self.child_pks: dict[str, int] = {}
         self.corrected: list = []
+        self.overlap = nullcontext  # the checking thread's turn while SQLite works (episode_import._Ahead)
         self.new = self.changed = 0
         if write:
             db.execute("DROP TABLE IF EXISTS temp.episode_import_new")
@@ -146,11 +149,12 @@ class _Writer:
         if staged:
             execute = self.db.conn.execute
             self.db.conn.executemany(self.INSERT_STAGED, staged)
-            execute(self.insert_episode)
-            if any(row[9] is not None for row in staged):
-                execute(self.insert_rhi)
-                execute(self.insert_link)
-            execute("DELETE FROM temp.episode_import_new")
+            with self.overlap():  # one long step each: the next rows are checked meanwhile
+                execute(self.insert_episode)
+                if any(row[9] is not None for row in staged):
+                    execute(self.insert_rhi)
+                    execute(self.insert_link)
+                execute("DELETE FROM temp.episode_import_new")
 
     def finish(self) -> None:
         """Fill the counts and (writing) correct the dates of birth that changed."""

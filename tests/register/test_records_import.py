@@ -387,3 +387,28 @@ def test_a_bulk_import_that_also_changes_held_episodes_stamps_every_record_it_ad
         before = kpi.monthly_table(db, "2016-01", "2016-01", as_of=kpi.as_recorded_on("2018-01-31"))[0]
     assert (before["episodes"], before["episodes_rhi_done"]) == (1, 0)
     db.conn.close()
+
+
+@pytest.mark.parametrize("damage", ["not UTF-8", "a repeated id"])
+def test_a_file_that_fails_after_batches_were_written_changes_nothing_and_leaves_no_thread(hub_db, tmp_path, damage):
+    """Rows are checked on a second thread while the last batch is written: a failure on either side (the
+    reading thread meets bytes that are not UTF-8; the writing side meets an id used twice) stops both,
+    the import is refused plainly and nothing is written."""
+    import sys
+    import threading
+
+    rows = [row(f"T{i:06d}", f"K{i % 300}", date_of_birth="2004-01-01",
+                start=f"2016-{1 + i % 12:02d}-{1 + i % 28:02d} {i % 24:02d}:00") for i in range(3 * episode_import.BATCH)]
+    if damage == "a repeated id":
+        rows.append(dict(rows[10]))
+    path = write_register(tmp_path / "big.csv", rows)
+    if damage == "not UTF-8":
+        path.write_bytes(path.read_bytes() + b"T9,K\xe9,2004-01-01,missing,2016-01-01 10:00,,N,N,,,,,\n")
+    before, switch = table_counts(hub_db), sys.getswitchinterval()
+    with pytest.raises(ImportRefused) as refused:
+        import_episodes(hub_db, path, by="mo")
+    problem = refused.value.errors[0]
+    assert ("UTF-8" in problem.problem) if damage == "not UTF-8" else (problem.row == len(rows) + 1)
+    assert table_counts(hub_db) == before
+    assert not [t for t in threading.enumerate() if t.name == "rhi-import-check"]
+    assert sys.getswitchinterval() == switch
