@@ -62,7 +62,10 @@ def test_overdue_now_and_at_earlier_moments(hub_db, raw, now_day, then_day):
             add_rhi(hub_db, f"R{i}-{n}", child, [pk], offered_at=offered, outcome=outcome, completed_at=completed)
             rhis.append((outcome, offered, completed))
         rows.append((end, ola, voided, rhis))
-    now = BASE + timedelta(days=now_day, hours=9)
+    # Nothing is recorded in the future: the register and the import refuse a start, end, offer or completion
+    # later than the moment it is entered, so "now" is never before the last moment in the records.
+    moments = [m for end, _, _, rhis in rows for m in (end, *(t for r in rhis for t in r[1:] if t))]
+    now = max([BASE + timedelta(days=now_day, hours=9)] + [datetime.strptime(m, FMT) for m in moments])
     then = min(now, BASE + timedelta(days=then_day, hours=23, minutes=59))
     assert headline.overdue_now(hub_db, now) == today.today(hub_db, at=now).overdue_total == _reference(rows, now)
     assert headline.overdue_at(hub_db, [then, now]) == [_reference(rows, then), _reference(rows, now)]
