@@ -28,6 +28,7 @@ from rhi_desk.cli import sync as sync_commands
 from rhi_desk.cli.common import db_path, open_db
 from rhi_desk.db import connect
 from rhi_desk.db import install as install_record
+from rhi_desk.reports import warm_up
 from rhi_desk.web.server import free_port
 
 
@@ -211,6 +212,7 @@ def serve(host, port, server_name, tls_cert, tls_key, behind_proxy, backup_folde
         click.echo(f"RHI Desk is running at {url}  (press Ctrl+C to stop)")
         if not no_browser:
             threading.Timer(1.0, webbrowser.open, [url]).start()
+        warm_up.start(app.config["DATABASE"])
         waitress_serve(app, host="127.0.0.1", port=port, threads=8, ident="RHI Desk", _quiet=True)
         return
     if not serve_plan.port:
@@ -222,6 +224,7 @@ def serve(host, port, server_name, tls_cert, tls_key, behind_proxy, backup_folde
         raise click.ClickException(f"RHI Desk could not listen on {serve_plan.host} port {serve_plan.port} "
                                    f"({exc.strerror or exc}). Choose another --port, or stop what uses it.")
     click.echo(f"RHI Desk is running at {serve_plan.url}  (press Ctrl+C to stop)")
+    warm_up.start(app.config["DATABASE"])
     try:
         server.serve()
     except KeyboardInterrupt:

@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from rhi_desk.desktop import geometry, instance, qt_libraries
+from rhi_desk.reports import warm_up
 from rhi_desk.web import activity, logs, uploads
 from rhi_desk.web.server import free_port, start_server
 
@@ -72,6 +73,7 @@ def _run(app, database: Path, claim, driver) -> int:
     port = free_port()
     server = start_server(app, port)
     claim.announce(port)
+    warm_up.start(app.config["DATABASE"])
     url = f"http://127.0.0.1:{port}/"
     try:
         screens = [(s.x, s.y, s.width, s.height) for s in webview.screens]

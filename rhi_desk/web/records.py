@@ -38,7 +38,7 @@ from rhi_desk.db import connect, get_db
 from rhi_desk.register import data_quality as quality
 from rhi_desk.register import episode_import, import_mapping
 from rhi_desk.register.import_sources import EXCEL_SUFFIXES, TableError, is_excel, open_table
-from rhi_desk.reports import ssda903
+from rhi_desk.reports import ssda903, warm_up
 from rhi_desk.security.files import private_dir
 from rhi_desk.web import activity, uploads
 from rhi_desk.web.auth import refuse_off_hub, roles_required
@@ -254,6 +254,8 @@ def _run_job(database: str, path: Path, name: str, username: str, job_id: str, l
         path.unlink(missing_ok=True)
     with _jobs_lock:
         _jobs[job_id].update(update)
+    if update["state"] == "done":
+        warm_up.start(database, after=0)  # the months the import filled, counted before the dashboard is opened
 
 
 def _job_or_404(job_id: str) -> dict:
