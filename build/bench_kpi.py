@@ -87,7 +87,7 @@ def build(path: Path, rows: int, children: int) -> None:
             from episodes e where e.id % 10 < 7""", {"stamp": stamp})
         db.execute("insert into rhi_episodes (rhi, episode) select id, id from return_home_interviews")
         # Late write-ups: a third of the interviews are changed after they were first recorded, so the
-        # register's history (register migration 0012) holds two versions of them.
+        # register's history (register migrations 0012, 0071) holds the version each replaced.
         db.execute("update return_home_interviews set assigned_to = coalesce(assigned_to, 'Team ' || (id % 4)) "
                    "where id % 3 = 0")
     db.execute("analyze")

@@ -203,8 +203,7 @@ BULK_ROWS = 20_000  # an import of at least this many rows (and at least as many
 KEPT_WHILE_LOADING = ("episodes_allocated", "rhi_allocated", "rhi_assigned_user")
 # The triggers that stamp a record added without its recorded_from (register migration 0071). The import
 # stamps its own rows in its INSERT ... SELECT (import_writer.py), so they would only test each row and pass.
-STAMP_TRIGGERS = ("episode_history_insert", "rhi_history_insert", "rhi_episode_history_insert",
-                  "child_history_insert")
+STAMP_TRIGGERS = ("episode_history_insert", "rhi_episode_history_insert", "child_history_insert")
 # Other areas' triggers on a record added, run once per row (a third of a million-row import's time), and
 # the same effect for every record the import added (ids above those held before: :episodes, :rhis), run
 # once after the load. Each is set aside only while its SQL is the one this was written for (the
@@ -212,6 +211,11 @@ STAMP_TRIGGERS = ("episode_history_insert", "rhi_history_insert", "rhi_episode_h
 # The four on an RHI's answers or assignee can only fire for an RHI added with either (RHI_CONTENT): the
 # import writes neither, so one look for any such RHI stands for the four (each reads every RHI added).
 SET_BASED = {
+    # An RHI's current version, open in its history too (register migration 0073).
+    "rhi_history_insert": ("08c846bd07ba", "INSERT INTO rhi_history (id, child, interviewer_type, offered_at, "
+                           "outcome, completed_at, assigned_to, recorded_from) SELECT id, child, interviewer_type, "
+                           "offered_at, outcome, completed_at, assigned_to, recorded_from "
+                           "FROM return_home_interviews WHERE id > :rhis ORDER BY id"),
     # The dashboard's months to count again (reports/month_cache.py).
     "report_months_episode_insert": ("543a549678a4", "INSERT OR IGNORE INTO report_months_changed (month) "
                                      "SELECT DISTINCT substr(start, 1, 7) FROM episodes WHERE id > :episodes "

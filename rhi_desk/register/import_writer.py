@@ -26,7 +26,8 @@ class _Writer:
              "rhi INTEGER, interviewer_type TEXT, offered_at TEXT, outcome TEXT, completed_at TEXT)")
     INSERT_STAGED = "INSERT INTO temp.episode_import_new VALUES (" + ", ".join("?" * 14) + ")"
     INSERT_EPISODE = ('INSERT INTO episodes (id, episode_id, child, episode_type, start, "end", looked_after, '
-                      "other_la, placement, created_at, updated_at, recorded_from) SELECT id, episode_id, child, episode_type, "
+                      "other_la, placement, created_at, updated_at, recorded_from) "
+                      "SELECT id, episode_id, child, episode_type, "
                       'start, "end", looked_after, other_la, placement, {stamps} FROM temp.episode_import_new')
     INSERT_RHI = ("INSERT INTO return_home_interviews (id, rhi_id, child, interviewer_type, offered_at, outcome, "
                   "completed_at, origin, created_at, updated_at, recorded_from) "

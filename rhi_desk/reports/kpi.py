@@ -214,9 +214,12 @@ def _as_recorded(columns: str, table: str, history: str) -> str:
 HISTORY_TABLES = {
     "episodes": _as_recorded('id, child, episode_type, start, "end", looked_after, other_la, placement, voided_at',
                              "episodes", "episode_history"),
-    # The coded reason an RHI was not done has no history: as recorded, the reasons are the outcomes.
-    "rhis": _as_recorded("id, child, interviewer_type, offered_at, outcome, completed_at, assigned_to, "
-                         "null as not_done_code", "return_home_interviews", "rhi_history"),
+    # The coded reason an RHI was not done has no history: as recorded, the reasons are the outcomes. Every
+    # version of an RHI is in its history, the current one open (register migration 0073): a union here is
+    # built whole inside each episode's count, 3.4x the plain table's time instead of 1.3x.
+    "rhis": ("(select id, child, interviewer_type, offered_at, outcome, completed_at, assigned_to, "
+             "null as not_done_code from rhi_history "
+             "where recorded_from < :as_of and (recorded_to is null or recorded_to >= :as_of))"),
     "links": _as_recorded("rhi, episode", "rhi_episodes", "rhi_episode_history"),
     "children": _as_recorded("id, date_of_birth", "children", "child_history"),
 }

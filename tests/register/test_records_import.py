@@ -301,8 +301,9 @@ def _history(db) -> dict:
     return {
         "episodes": _versions(db, 'id, child, episode_type, start, "end", looked_after, other_la, placement',
                               "episodes", "episode_history", "1, 9"),
-        "rhis": _versions(db, "id, child, interviewer_type, offered_at, outcome, completed_at",
-                          "return_home_interviews", "rhi_history", "1, 7"),
+        # An RHI's history holds every version, the current one open (register migration 0073).
+        "rhis": db.execute("select id, child, interviewer_type, offered_at, outcome, completed_at, recorded_from, "
+                           "recorded_to from rhi_history order by 1, 7").fetchall(),
         "links": _versions(db, "rhi, episode", "rhi_episodes", "rhi_episode_history", "1, 2, 3"),
         "children": _versions(db, "id, date_of_birth", "children", "child_history", "1, 3"),
     }
