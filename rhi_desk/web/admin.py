@@ -6,17 +6,17 @@ import json
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
-    GovPasswordInput,
     GovSelect,
     GovSubmitInput,
     GovTextInput,
 )
-from wtforms import PasswordField, SelectField, StringField, SubmitField
-from wtforms.validators import InputRequired, Length
+from wtforms import SelectField, StringField, SubmitField
+from wtforms.validators import InputRequired
 
 from rhi_desk import accounts
 from rhi_desk.db import get_db
 from rhi_desk.service import governance
+from rhi_desk.web import forms
 from rhi_desk.web.auth import roles_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -30,11 +30,7 @@ class AddUserForm(FlaskForm):
     role = SelectField("Role", widget=GovSelect(), choices=list(accounts.ROLES.items()),
                        validators=[InputRequired(message="Choose a role")])
     organisation = StringField("Organisation (RHI providers only)", widget=GovTextInput())
-    password = PasswordField("Password", widget=GovPasswordInput(),
-                             validators=[InputRequired(message="Enter a password"),
-                                         Length(min=accounts.MIN_PASSWORD_LENGTH,
-                                                message=f"Enter a password of at least "
-                                                        f"{accounts.MIN_PASSWORD_LENGTH} characters")])
+    password = forms.new_password()
     submit = SubmitField("Add user", widget=GovSubmitInput())
 
 

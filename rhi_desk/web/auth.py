@@ -27,12 +27,13 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import PasswordField, RadioField, StringField, SubmitField
-from wtforms.validators import EqualTo, InputRequired, Length
+from wtforms.validators import InputRequired
 
 from rhi_desk import accounts, audit, installs
 from rhi_desk.clock import now, now_iso
 from rhi_desk.db import get_db, install, write_transaction
 from rhi_desk.service import address_limits
+from rhi_desk.web import forms
 
 bp = Blueprint("auth", __name__)
 
@@ -62,15 +63,8 @@ class SetUpForm(FlaskForm):
                            validators=[InputRequired(message="Enter a username for the administrator")])
     display_name = StringField("Administrator's full name", widget=GovTextInput(),
                                validators=[InputRequired(message="Enter the administrator's full name")])
-    password = PasswordField("Password", widget=GovPasswordInput(),
-                             description=f"At least {accounts.MIN_PASSWORD_LENGTH} characters",
-                             validators=[InputRequired(message="Enter a password"),
-                                         Length(min=accounts.MIN_PASSWORD_LENGTH,
-                                                message=f"Enter a password of at least "
-                                                        f"{accounts.MIN_PASSWORD_LENGTH} characters")])
-    confirm = PasswordField("Confirm password", widget=GovPasswordInput(),
-                            validators=[InputRequired(message="Enter the password again"),
-                                        EqualTo("password", message="Enter the same password twice")])
+    password = forms.new_password(description=f"At least {accounts.MIN_PASSWORD_LENGTH} characters")
+    confirm = forms.password_again()
     submit = SubmitField("Create administrator", widget=GovSubmitInput())
 
 
@@ -237,15 +231,9 @@ def _take_rescued(db, user_id: int):
 
 
 class ChangePasswordForm(FlaskForm):
-    password = PasswordField("New password", widget=GovPasswordInput(),
-                             description=f"At least {accounts.MIN_PASSWORD_LENGTH} characters",
-                             validators=[InputRequired(message="Enter a new password"),
-                                         Length(min=accounts.MIN_PASSWORD_LENGTH,
-                                                message=f"Enter a password of at least "
-                                                        f"{accounts.MIN_PASSWORD_LENGTH} characters")])
-    confirm = PasswordField("Confirm new password", widget=GovPasswordInput(),
-                            validators=[InputRequired(message="Enter the new password again"),
-                                        EqualTo("password", message="Enter the same password twice")])
+    password = forms.new_password("New password", "Enter a new password",
+                                  description=f"At least {accounts.MIN_PASSWORD_LENGTH} characters")
+    confirm = forms.password_again("Confirm new password", "Enter the new password again")
     submit = SubmitField("Set my password", widget=GovSubmitInput())
 
 

@@ -26,6 +26,7 @@ from rhi_desk.db import get_db
 from rhi_desk.register import corrections, rhi_tracking, rules
 from rhi_desk.register import episodes as register_episodes
 from rhi_desk.register.rules import RegisterError
+from rhi_desk.web import forms
 from rhi_desk.web.auth import roles_required
 
 bp = Blueprint("corrections", __name__)
@@ -75,14 +76,12 @@ def _place(form, exc: RegisterError) -> None:
 def _reason_page(episode_id: str, action, title: str, words: str):
     episode = _episode_or_404(episode_id)
     form = ReasonForm()
-    if form.validate_on_submit():
-        try:
-            action(get_db(), episode_id, reason=form.reason.data, by=g.user["username"])
-        except RegisterError as exc:
-            form.reason.errors = [str(exc)]
-        else:
-            flash(f"{title}: done. The reason is kept in the audit log.")
-            return redirect(url_for("register.episode", episode_id=episode_id))
+    saved = forms.save(form, lambda: action(get_db(), episode_id, reason=form.reason.data, by=g.user["username"]),
+                       errors=RegisterError, fields={}, default="reason",
+                       done=f"{title}: done. The reason is kept in the audit log.",
+                       then=lambda: url_for("register.episode", episode_id=episode_id))
+    if saved is not None:
+        return saved
     return render_template("corrections/reason.html", form=form, episode=episode, title=title, words=words)
 
 

@@ -10,10 +10,11 @@ from datetime import datetime
 from typing import Callable
 
 from flask import flash, redirect
-from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovTextInput
-from wtforms import DateField, StringField
-from wtforms.validators import StopValidation
+from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovPasswordInput, GovTextInput
+from wtforms import DateField, PasswordField, StringField
+from wtforms.validators import EqualTo, InputRequired, Length, StopValidation
 
+from rhi_desk import accounts
 from rhi_desk.clock import parse_time
 
 # ---------------------------------------------------------------------------------------------
@@ -76,6 +77,21 @@ def show_error(form, exc: Exception, fields: dict[str, str], default: str) -> No
     """Put a domain error next to the question it is about (``fields`` maps domain → form names)."""
     name = fields.get(getattr(exc, "field", None) or "", default)
     getattr(form, name).errors = list(getattr(form, name).errors) + [str(exc)]
+
+
+def new_password(label: str = "Password", required: str = "Enter a password", **kwargs) -> PasswordField:
+    """A password someone chooses: at least accounts.MIN_PASSWORD_LENGTH characters (the rest of the rules,
+    such as the list of common passwords, are accounts' own and come back as an AccountError)."""
+    return PasswordField(label, widget=GovPasswordInput(), validators=[
+        InputRequired(message=required),
+        Length(min=accounts.MIN_PASSWORD_LENGTH,
+               message=f"Enter a password of at least {accounts.MIN_PASSWORD_LENGTH} characters")], **kwargs)
+
+
+def password_again(label: str = "Confirm password", required: str = "Enter the password again") -> PasswordField:
+    """The same password typed a second time (the form's ``password`` field)."""
+    return PasswordField(label, widget=GovPasswordInput(), validators=[
+        InputRequired(message=required), EqualTo("password", message="Enter the same password twice")])
 
 
 def save(form, action: Callable[[], object], *, errors: type[Exception] | tuple[type[Exception], ...],

@@ -13,6 +13,7 @@ from rhi_desk.register import children as register_children
 from rhi_desk.register import episodes as register_episodes
 from rhi_desk.register import merges
 from rhi_desk.register.rules import RegisterError
+from rhi_desk.web import forms
 from rhi_desk.web.auth import refuse_off_hub, roles_required
 
 bp = Blueprint("merges", __name__)
@@ -40,9 +41,7 @@ class UndoForm(FlaskForm):
     submit = SubmitField("Undo this merge", widget=GovSubmitInput())
 
 
-def _place(form, exc: RegisterError) -> None:
-    field = {"reason": form.reason, "other": form.other}.get(getattr(exc, "field", None) or "", form.other)
-    field.errors = list(field.errors) + [str(exc)]
+MERGE_FIELDS = {"reason": "reason", "other": "other"}  # a refusal is shown by the question it is about
 
 
 @bp.route("/children/<child_id>/merge", methods=["GET", "POST"])
@@ -67,7 +66,7 @@ def merge_child(child_id):
             try:
                 merges.merge_children(db, child_id, other["child_id"], reason=form.reason.data, by=g.user["username"])
             except RegisterError as exc:
-                _place(form, exc)
+                forms.show_error(form, exc, MERGE_FIELDS, "other")
             else:
                 flash(f"{other['child_id']} is merged into {child_id}. An administrator can undo it.")
                 return redirect(url_for("register.child", child_id=child_id))
@@ -88,15 +87,14 @@ def merge_episode(episode_id):
     form.other.choices = [(e.episode["episode_id"], f"{e.episode['episode_id']}: last seen {e.episode['start']}"
                            f"{', returned ' + e.episode['end'] if e.episode['end'] else ', missing now'}")
                           for e in others]
-    if form.validate_on_submit():
-        try:
-            merges.merge_episodes(db, episode_id, form.other.data, reason=form.reason.data, by=g.user["username"])
-        except RegisterError as exc:
-            _place(form, exc)
-        else:
-            flash(f"Episode {form.other.data} is merged into {episode_id}. An administrator can undo it.")
-            return redirect(url_for("register.episode", episode_id=episode_id))
-    elif request.method == "POST" and not form.other.data:
+    saved = forms.save(form, lambda: merges.merge_episodes(
+        db, episode_id, form.other.data, reason=form.reason.data, by=g.user["username"]),
+        errors=RegisterError, fields=MERGE_FIELDS, default="other",
+        done=f"Episode {form.other.data} is merged into {episode_id}. An administrator can undo it.",
+        then=lambda: url_for("register.episode", episode_id=episode_id))
+    if saved is not None:
+        return saved
+    if request.method == "POST" and not form.other.data:
         form.other.errors = ["Choose the episode that is the same absence"]
     return render_template("merges/episode.html", form=form, episode=episode, others=others)
 
