@@ -33,6 +33,7 @@ import queue
 import sys
 import threading
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
 from typing import Callable
@@ -130,8 +131,9 @@ def import_episodes(db: sqlite_utils.Database, path: str | os.PathLike, *, by: s
     try:
         with write_transaction(db):
             estimate = path.stat().st_size // 80 if path.exists() else 0
-            with _bulk_load(db, estimate):
-                plan = _run(db, path, result, write=True, by=by, report=report, mapping=mapping, sheet=sheet)
+            with _bulk_load(db, estimate) as loading:
+                plan = _run(db, path, result, write=True, by=by, report=report, mapping=mapping, sheet=sheet,
+                            loading=loading)
                 if not result.ok:
                     if plan is not None:
                         _merge(result.errors, _find_duplicates(db, path, plan.mapping if plan else mapping, sheet))
@@ -200,7 +202,10 @@ SORT_THREADS = 2
 BULK_ROWS = 20_000  # an import of at least this many rows (and at least as many as the register holds) is bulk
 # Partial indexes on what the import never writes (who works on a record, an RHI's user): kept while loading,
 # each row only tests their WHERE, where building each afresh reads the whole table (0.3-0.4 s a million).
-KEPT_WHILE_LOADING = ("episodes_allocated", "rhi_allocated", "rhi_assigned_user")
+KEPT_WHILE_LOADING = ("episodes_allocated", "rhi_allocated", "rhi_assigned_user",
+                      # and those whose keys a load adds in order, each at the end of its tree (an RHI's
+                      # episodes by episode, the RHIs awaiting an offer by id): kept up as cheaply as built
+                      "rhi_episodes_episode", "rhi_awaiting_offer")
 # The triggers that stamp a record added without its recorded_from (register migration 0071). The import
 # stamps its own rows in its INSERT ... SELECT (import_writer.py), so they would only test each row and pass.
 STAMP_TRIGGERS = ("episode_history_insert", "rhi_episode_history_insert", "child_history_insert")
@@ -262,6 +267,15 @@ def fingerprint(sql: str) -> str:
     return hashlib.sha256(" ".join(sql.split()).encode()).hexdigest()[:12]
 
 
+@dataclass
+class BulkLoad:
+    """What a bulk load set aside (``set_aside``: trigger names), and which of their effects the writer has
+    made itself, batch by batch (``done``: SET_BASED names), so that they are not made again after the load."""
+
+    set_aside: set = field(default_factory=set)
+    done: set = field(default_factory=set)
+
+
 @contextmanager
 def _bulk_load(db, rows: int):
     """For an import at least as big as the register held: indexes built and other triggers run after the load.
@@ -274,7 +288,7 @@ def _bulk_load(db, rows: int):
     """
     held = db.execute("SELECT count(*) FROM episodes").fetchone()[0]
     if rows < BULK_ROWS or rows < held:
-        yield
+        yield None
         return
     marks = ", ".join("?" * len(BULK_TABLES))
     indexes = [(name, sql) for name, sql in db.execute(
@@ -290,7 +304,8 @@ def _bulk_load(db, rows: int):
         db.execute(f'DROP TRIGGER "{name}"')
     for name, _ in indexes:
         db.execute(f'DROP INDEX "{name}"')
-    yield
+    loading = BulkLoad({name for name, _ in triggers})
+    yield loading
     # SQLite's sorter on a second thread builds the indexes faster. Its spill files stay in memory (this
     # build's default, TEMP_STORE=2): on disk SQLite writes them unencrypted (docs/exports.md).
     threads = db.execute("PRAGMA threads").fetchone()[0]
@@ -300,16 +315,17 @@ def _bulk_load(db, rows: int):
             db.execute(sql)
     finally:
         db.execute(f"PRAGMA threads = {threads}")
-    content = db.execute(RHI_CONTENT, before).fetchone() is not None
+    todo = set(SET_BASED) - loading.done
+    content = bool(todo & ON_RHI_CONTENT) and db.execute(RHI_CONTENT, before).fetchone() is not None
     for name, sql in triggers:
-        if name in SET_BASED and (content or name not in ON_RHI_CONTENT):
+        if name in todo and (content or name not in ON_RHI_CONTENT):
             db.execute(SET_BASED[name][1], before)
         db.execute(sql)
 
 
 def _run(db, path: Path, result: Preview, *, write: bool, by: str | None = None,
-         report: Progress | None = None, mapping: Mapping | None = None, sheet: str | None = None
-         ) -> _Plan | None:
+         report: Progress | None = None, mapping: Mapping | None = None, sheet: str | None = None,
+         loading: BulkLoad | None = None) -> _Plan | None:
     """Read the file once: check every row, count new/changed/unchanged, and (``write``) import.
 
     Writing stops at the first bad row but checking goes on, so every bad row is reported; the
@@ -318,7 +334,8 @@ def _run(db, path: Path, result: Preview, *, write: bool, by: str | None = None,
     """
     errors = result.errors
     if mapping is not None or is_excel(path):
-        return _run_mapped(db, path, result, write=write, by=by, report=report, mapping=mapping, sheet=sheet)
+        return _run_mapped(db, path, result, write=write, by=by, report=report, mapping=mapping, sheet=sheet,
+                           loading=loading)
     try:
         size = max(path.stat().st_size, 1)
         raw, reader = _open(path)
@@ -339,7 +356,7 @@ def _run(db, path: Path, result: Preview, *, write: bool, by: str | None = None,
             plan = _Plan(tuple(names.index(c) for c in COLUMNS), {})
             plan.name_at = names.index("child_name") if "child_name" in names else None
             _check_rows(db, plan, enumerate(reader, start=2), len(names), result, write, by, report,
-                        lambda: raw.tell() / size, None)
+                        lambda: raw.tell() / size, None, loading)
         except UnicodeDecodeError:
             errors.clear()
             errors.append(RowError(None, None, "The file is not saved as UTF-8 text",
@@ -353,7 +370,7 @@ def _run(db, path: Path, result: Preview, *, write: bool, by: str | None = None,
 
 
 def _run_mapped(db, path: Path, result: Preview, *, write: bool, by, report, mapping: Mapping | None,
-                sheet: str | None) -> _Plan | None:
+                sheet: str | None, loading: BulkLoad | None = None) -> _Plan | None:
     """The council's own file (CSV or workbook) read through a mapping, then checked as the register's rows."""
     errors = result.errors
     try:
@@ -392,7 +409,7 @@ def _run_mapped(db, path: Path, result: Preview, *, write: bool, by, report, map
             done[0] += BATCH
             return min(done[0] / estimate, 1.0)
 
-        _check_rows(db, plan, numbered(), len(m_fields), result, write, by, report, fraction, describe)
+        _check_rows(db, plan, numbered(), len(m_fields), result, write, by, report, fraction, describe, loading)
     except UnicodeDecodeError:
         errors.clear()
         errors.append(RowError(None, None, "The file is not saved as UTF-8 text",
@@ -409,14 +426,14 @@ def _run_mapped(db, path: Path, result: Preview, *, write: bool, by, report, map
 
 
 def _check_rows(db, plan: _Plan, numbered, width: int, result: Preview, write: bool, by, report, fraction,
-                describe) -> None:
+                describe, loading: BulkLoad | None = None) -> None:
     """Check each (row number, values) and pass the good ones to the writer in batches.
 
     The rows are read and checked on a second thread (:class:`_Ahead`) while this one writes the batch
     before: SQLite lets go of Python's lock while it inserts, so on two cores the checks of the next batch
     and the writing of the last overlap. Everything SQLite is done on this thread, the connection's own.
     """
-    state = _Writer(db, result, write, by, plan)
+    state = _Writer(db, result, write, by, plan, loading)
     phase = "Importing" if write else "Checking"
     ahead = _Ahead()
     state.overlap = ahead.overlap

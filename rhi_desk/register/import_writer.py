@@ -21,25 +21,39 @@ class _Writer:
     # from there into the register with one INSERT ... SELECT per table: binding each value once instead of
     # once per table, and letting SQLite insert the rows in a loop of its own (faster than executemany into
     # the register's tables, build/bench_import.py). The table holds one batch, so memory stays flat.
+    # A value the row lacks is staged as '' (an RHI as 0) and made NULL by the INSERT ... SELECT: the sqlite3
+    # module binds None through its adapter lookup, several times slower than a string (half the time of
+    # staging a million rows; build/bench_import.py).
     STAGE = ("CREATE TEMP TABLE episode_import_new (id INTEGER PRIMARY KEY, episode_id TEXT, child INTEGER, "
              "episode_type TEXT, start TEXT, \"end\" TEXT, looked_after INTEGER, other_la INTEGER, placement TEXT, "
              "rhi INTEGER, interviewer_type TEXT, offered_at TEXT, outcome TEXT, completed_at TEXT)")
     INSERT_STAGED = "INSERT INTO temp.episode_import_new VALUES (" + ", ".join("?" * 14) + ")"
     INSERT_EPISODE = ('INSERT INTO episodes (id, episode_id, child, episode_type, start, "end", looked_after, '
                       "other_la, placement, created_at, updated_at, recorded_from) "
-                      "SELECT id, episode_id, child, episode_type, "
-                      'start, "end", looked_after, other_la, placement, {stamps} FROM temp.episode_import_new')
+                      "SELECT id, episode_id, child, episode_type, start, nullif(\"end\", ''), looked_after, other_la, "
+                      "nullif(placement, ''), {stamps} FROM temp.episode_import_new")
     INSERT_RHI = ("INSERT INTO return_home_interviews (id, rhi_id, child, interviewer_type, offered_at, outcome, "
                   "completed_at, origin, created_at, updated_at, recorded_from) "
                   f"SELECT rhi, '{RHI_ID_PREFIX}' || episode_id, "
-                  "child, interviewer_type, offered_at, outcome, completed_at, 'import', {stamps} "
-                  "FROM temp.episode_import_new WHERE rhi IS NOT NULL ORDER BY rhi")
+                  "child, nullif(interviewer_type, ''), nullif(offered_at, ''), nullif(outcome, ''), "
+                  "nullif(completed_at, ''), 'import', {stamps} FROM temp.episode_import_new WHERE rhi > 0 ORDER BY rhi")
     INSERT_LINK = ("INSERT INTO rhi_episodes (rhi, episode, recorded_from) SELECT rhi, id, {stamp} "
-                   "FROM temp.episode_import_new WHERE rhi IS NOT NULL ORDER BY rhi")
+                   "FROM temp.episode_import_new WHERE rhi > 0 ORDER BY rhi")
+    # What the triggers a bulk load sets aside (episode_import.SET_BASED) would add for a batch of new
+    # records, made by the writer while the next rows are checked, rather than after the load, when nothing
+    # else runs: each RHI's open version (register migration 0073) and the dashboard's months to count again.
+    HISTORY = ("INSERT INTO rhi_history (id, child, interviewer_type, offered_at, outcome, completed_at, assigned_to, "
+               "recorded_from) SELECT id, child, interviewer_type, offered_at, outcome, completed_at, assigned_to, "
+               "recorded_from FROM return_home_interviews WHERE id >= ? ORDER BY id")
+    MONTHS = ("INSERT OR IGNORE INTO report_months_changed (month) SELECT DISTINCT substr(start, 1, 7) FROM episodes "
+              "WHERE id >= ? AND start IS NOT NULL")
+    # The import writes no RHI with answers or an assignee, so the triggers on either have nothing to do.
+    NO_CONTENT = ("intel_rhi_added", "intel_rhi_episode_added", "rhi_not_done_code_on_insert",
+                  "rhi_assignee_on_insert")
     INSERT_CHILD = ("INSERT INTO children (id, child_id, date_of_birth, created_at, updated_at, recorded_from) "
                     "VALUES (?, ?, ?, ?, ?, ?)")
 
-    def __init__(self, db, result: Preview, write: bool, by: str | None, plan: _Plan):
+    def __init__(self, db, result: Preview, write: bool, by: str | None, plan: _Plan, loading=None):
         self.db, self.result, self.write, self.by, self.fresh = db, result, write, by, plan.fresh
         self.stamp = now_iso()
         stamp = f"'{self.stamp}'"  # YYYY-MM-DD HH:MM:SS from the clock, never from the file
@@ -58,6 +72,12 @@ class _Writer:
         self.child_pks: dict[str, int] = {}
         self.corrected: list = []
         self.overlap = nullcontext  # the checking thread's turn while SQLite works (episode_import._Ahead)
+        # In a bulk load (episode_import.BulkLoad), the set-aside triggers' effects this writer makes itself.
+        self.own = set()
+        if write and loading is not None:
+            self.own = {"rhi_history_insert", "report_months_episode_insert", "report_months_link_insert"} \
+                & loading.set_aside
+            loading.done.update(self.own, self.NO_CONTENT)
         self.new = self.changed = 0
         if write:
             db.execute("DROP TABLE IF EXISTS temp.episode_import_new")
@@ -114,23 +134,22 @@ class _Writer:
                 episode_id, child_id, _, kind, start, end, la, ola, placement, offered, outcome, completed, by = values
                 if len(start) != 16 or start[10] != " ":
                     start = start[:10] + " " + start[11:16]
-                if not end:
-                    end = None
-                elif len(end) != 16 or end[10] != " ":
+                if end and (len(end) != 16 or end[10] != " "):
                     end = end[:10] + " " + end[11:16]
-                la, ola, placement = yes_no[la], yes_no[ola], placement or None
+                la, ola = yes_no[la], yes_no[ola]
                 child = child_pks[child_id]
                 latest = fresh.get(child_id)
                 if latest is not None and start >= latest[0]:
-                    fresh[child_id] = (start, la, ola, placement)
+                    fresh[child_id] = (start, la, ola, placement or None)
+                # '' for a value the row lacks, 0 for no RHI (made NULL on the way in: see STAGE)
                 if offered or outcome or completed or by:
                     staged.append((next_episode, episode_id, child, kind, start, end, la, ola, placement, next_rhi,
-                                   by or None, offered + " 00:00" if offered else None, outcome or None,
-                                   completed + " 00:00" if completed else None))
+                                   by, offered + " 00:00" if offered else "", outcome,
+                                   completed + " 00:00" if completed else ""))
                     next_rhi += 1
                 else:
                     staged.append((next_episode, episode_id, child, kind, start, end, la, ola, placement,
-                                   None, None, None, None, None))
+                                   0, "", "", "", ""))
                 next_episode += 1
                 continue
             values = _normalise(values)
@@ -144,17 +163,22 @@ class _Writer:
                     if "rhi" in changes and old[9] is None:  # the held episode gains an RHI
                         rhi_pk, next_rhi = next_rhi, next_rhi + 1
                     _update_episode(self.db, old, values, changes, child_pks, self.by, stamp,
-                                    self.result.file_name, rhi_pk)
+                                    self.result.file_name, rhi_pk, self.own)
         self.next_episode, self.next_rhi = next_episode, next_rhi
         self.new += new
         if staged:
-            execute = self.db.conn.execute
+            execute, own = self.db.conn.execute, self.own
             self.db.conn.executemany(self.INSERT_STAGED, staged)
+            first_rhi = next((row[9] for row in staged if row[9]), None)
             with self.overlap():  # one long step each: the next rows are checked meanwhile
                 execute(self.insert_episode)
-                if any(row[9] is not None for row in staged):
+                if "report_months_episode_insert" in own:
+                    execute(self.MONTHS, [staged[0][0]])
+                if first_rhi:
                     execute(self.insert_rhi)
                     execute(self.insert_link)
+                    if "rhi_history_insert" in own:
+                        execute(self.HISTORY, [first_rhi])
                 execute("DELETE FROM temp.episode_import_new")
 
     def finish(self) -> None:
@@ -233,8 +257,9 @@ def _changes(old: tuple, new: tuple) -> dict:
 
 
 def _update_episode(db, old: tuple, new: tuple, changes: dict, child_pks: dict, by, stamp, file_name,
-                    new_rhi_pk: int | None = None) -> None:
-    """Apply one changed row to a held episode and its imported RHI, and audit old → new."""
+                    new_rhi_pk: int | None = None, own: set = frozenset()) -> None:
+    """Apply one changed row to a held episode and its imported RHI, and audit old → new (``own``: the
+    effects of set-aside triggers to make here, _Writer.own)."""
     pk, child = old[1], child_pks[new[1]]
     if any(name in changes for name, _, _ in _EPISODE_FIELDS):
         db.execute('UPDATE episodes SET child = ?, episode_type = ?, start = ?, "end" = ?, looked_after = ?, '
@@ -254,6 +279,10 @@ def _update_episode(db, old: tuple, new: tuple, changes: dict, child_pks: dict, 
                     new[11] and new[11] + " 00:00", stamp, stamp, stamp])
         db.execute("INSERT OR IGNORE INTO rhi_episodes (rhi, episode, recorded_from) VALUES (?, ?, ?)",
                    [rhi_pk, pk, stamp])
+        if "rhi_history_insert" in own:
+            db.execute(_Writer.HISTORY.replace(">=", "="), [rhi_pk])
+        if "report_months_link_insert" in own:
+            db.execute(_Writer.MONTHS.replace(">=", "="), [pk])
     elif "rhi" in changes:
         db.execute("UPDATE return_home_interviews SET offered_at = NULL, outcome = NULL, completed_at = NULL, "
                    "interviewer_type = NULL, updated_at = ? WHERE id = ?", [stamp, rhi_pk])
