@@ -36,17 +36,21 @@ class _Writer:
                   "completed_at, origin, created_at, updated_at, recorded_from) "
                   f"SELECT rhi, '{RHI_ID_PREFIX}' || episode_id, "
                   "child, nullif(interviewer_type, ''), nullif(offered_at, ''), nullif(outcome, ''), "
-                  "nullif(completed_at, ''), 'import', {stamps} FROM temp.episode_import_new WHERE rhi > 0 ORDER BY rhi")
+                  "nullif(completed_at, ''), 'import', {stamps} FROM temp.episode_import_new "
+                  "WHERE rhi > 0 ORDER BY rhi")
     INSERT_LINK = ("INSERT INTO rhi_episodes (rhi, episode, recorded_from) SELECT rhi, id, {stamp} "
                    "FROM temp.episode_import_new WHERE rhi > 0 ORDER BY rhi")
     # What the triggers a bulk load sets aside (episode_import.SET_BASED) would add for a batch of new
     # records, made by the writer while the next rows are checked, rather than after the load, when nothing
-    # else runs: each RHI's open version (register migration 0073) and the dashboard's months to count again.
+    # else runs: each RHI's open version (register migration 0073); and the dashboard's months to count again,
+    # gathered as the batches pass (a few hundred at most) and written once at the end.
     HISTORY = ("INSERT INTO rhi_history (id, child, interviewer_type, offered_at, outcome, completed_at, assigned_to, "
                "recorded_from) SELECT id, child, interviewer_type, offered_at, outcome, completed_at, assigned_to, "
                "recorded_from FROM return_home_interviews WHERE id >= ? ORDER BY id")
-    MONTHS = ("INSERT OR IGNORE INTO report_months_changed (month) SELECT DISTINCT substr(start, 1, 7) FROM episodes "
-              "WHERE id >= ? AND start IS NOT NULL")
+    HISTORY_ONE = HISTORY.replace("id >= ? ORDER BY id", "id = ?")
+    MONTHS = "INSERT OR IGNORE INTO report_months_changed (month) VALUES (?)"
+    EPISODE_MONTH = ("INSERT OR IGNORE INTO report_months_changed (month) SELECT substr(start, 1, 7) FROM episodes "
+                     "WHERE id = ? AND start IS NOT NULL")
     # The import writes no RHI with answers or an assignee, so the triggers on either have nothing to do.
     NO_CONTENT = ("intel_rhi_added", "intel_rhi_episode_added", "rhi_not_done_code_on_insert",
                   "rhi_assignee_on_insert")
@@ -73,7 +77,8 @@ class _Writer:
         self.corrected: list = []
         self.overlap = nullcontext  # the checking thread's turn while SQLite works (episode_import._Ahead)
         # In a bulk load (episode_import.BulkLoad), the set-aside triggers' effects this writer makes itself.
-        self.own = set()
+        self.own: set = set()
+        self.months: set = set()
         if write and loading is not None:
             self.own = {"rhi_history_insert", "report_months_episode_insert", "report_months_link_insert"} \
                 & loading.set_aside
@@ -170,10 +175,10 @@ class _Writer:
             execute, own = self.db.conn.execute, self.own
             self.db.conn.executemany(self.INSERT_STAGED, staged)
             first_rhi = next((row[9] for row in staged if row[9]), None)
+            if "report_months_episode_insert" in own:
+                self.months.update({row[4][:7] for row in staged})
             with self.overlap():  # one long step each: the next rows are checked meanwhile
                 execute(self.insert_episode)
-                if "report_months_episode_insert" in own:
-                    execute(self.MONTHS, [staged[0][0]])
                 if first_rhi:
                     execute(self.insert_rhi)
                     execute(self.insert_link)
@@ -190,6 +195,7 @@ class _Writer:
         result.changed_children = len(self.corrected)
         if not self.write:
             return
+        self.db.conn.executemany(self.MONTHS, [(month,) for month in sorted(self.months)])
         for child_id, pk, old, new in self.corrected:
             self.db.execute("UPDATE children SET date_of_birth = ?, updated_at = ? WHERE id = ?",
                             [new, self.stamp, pk])
@@ -280,9 +286,9 @@ def _update_episode(db, old: tuple, new: tuple, changes: dict, child_pks: dict, 
         db.execute("INSERT OR IGNORE INTO rhi_episodes (rhi, episode, recorded_from) VALUES (?, ?, ?)",
                    [rhi_pk, pk, stamp])
         if "rhi_history_insert" in own:
-            db.execute(_Writer.HISTORY.replace(">=", "="), [rhi_pk])
+            db.execute(_Writer.HISTORY_ONE, [rhi_pk])
         if "report_months_link_insert" in own:
-            db.execute(_Writer.MONTHS.replace(">=", "="), [pk])
+            db.execute(_Writer.EPISODE_MONTH, [pk])
     elif "rhi" in changes:
         db.execute("UPDATE return_home_interviews SET offered_at = NULL, outcome = NULL, completed_at = NULL, "
                    "interviewer_type = NULL, updated_at = ? WHERE id = ?", [stamp, rhi_pk])
