@@ -58,6 +58,9 @@ def test_valid_file_imports_episodes_children_and_rhis(hub_db, tmp_path):
                             "join return_home_interviews r on r.id = re.rhi where r.rhi_id = 'import-E1'").fetchall()
     assert linked == [("E1",)]
     assert hub_db.execute("select count(*) from return_home_interviews").fetchone()[0] == 2  # E1 and E4 only
+    # What a row leaves blank is stored as nothing (NULL), never as an empty text the counts would take as given.
+    assert hub_db.execute("select offered_at, outcome, completed_at, interviewer_type from return_home_interviews "
+                          "where rhi_id = 'import-E4'").fetchone() == ("2017-05-03 00:00", "declined", None, None)
     # The child's current status comes from the latest episode.
     c1 = hub_db.execute("select date_of_birth, looked_after, placement from children where child_id = 'C1'").fetchone()
     assert c1 == ("2005-03-04", 1, "out_of_borough")
