@@ -54,8 +54,11 @@ class _Writer:
     # The import writes no RHI with answers or an assignee, so the triggers on either have nothing to do.
     NO_CONTENT = ("intel_rhi_added", "intel_rhi_episode_added", "rhi_not_done_code_on_insert",
                   "rhi_assignee_on_insert")
-    INSERT_CHILD = ("INSERT INTO children (id, child_id, date_of_birth, created_at, updated_at, recorded_from) "
-                    "VALUES (?, ?, ?, ?, ?, ?)")
+    # The children the import adds are written once, after the last batch, with their status from their latest
+    # episode and the file's name for them: written when first met, each was updated again at the end, and each
+    # update of a child is a new version of it (two statements and two triggers a child).
+    INSERT_CHILD = ("INSERT INTO children (id, child_id, date_of_birth, looked_after, other_la, placement, name, "
+                    "created_at, updated_at, recorded_from) VALUES (?, ?, ?, ?, ?, nullif(?, ''), ?, {stamps})")
 
     def __init__(self, db, result: Preview, write: bool, by: str | None, plan: _Plan, loading=None):
         self.db, self.result, self.write, self.by, self.fresh = db, result, write, by, plan.fresh
@@ -68,6 +71,9 @@ class _Writer:
         self.insert_episode = self.INSERT_EPISODE.format(stamps=stamps)
         self.insert_rhi = self.INSERT_RHI.format(stamps=stamps)
         self.insert_link = self.INSERT_LINK.format(stamp=stamp)
+        self.insert_child = self.INSERT_CHILD.format(stamps=stamps)
+        self.names = plan.names
+        self.new_children: list[tuple] = []  # (id, child_id, date_of_birth) of each child added, written in finish
         self.max_episode = db.execute("SELECT coalesce(max(id), 0) FROM episodes").fetchone()[0]
         self.any_held = db.execute("SELECT 1 FROM episodes LIMIT 1").fetchone() is not None
         self.next_episode = self.max_episode + 1
@@ -104,16 +110,16 @@ class _Writer:
             self.child_pks[child_id] = pk
             if dob != dobs[child_id]:
                 self.corrected.append((child_id, pk, dob, dobs[child_id]))
-        fresh = []
+        added = 0
         for child_id, dob in unknown:
             if child_id not in self.child_pks:
                 self.child_pks[child_id] = self.next_child
                 self.fresh[child_id] = ("", 0, 0, None)
-                fresh.append((self.next_child, child_id, dob, self.stamp, self.stamp, self.stamp))
+                if self.write:
+                    self.new_children.append((self.next_child, child_id, dob))
                 self.next_child += 1
-        self.result.new_children += len(fresh)
-        if self.write and fresh:
-            self.db.conn.executemany(self.INSERT_CHILD, fresh)
+                added += 1
+        self.result.new_children += added
 
     def add(self, batch: list[tuple]) -> None:
         """Compare one batch of checked rows with the register and (writing) import it."""
@@ -196,6 +202,10 @@ class _Writer:
         if not self.write:
             return
         self.db.conn.executemany(self.MONTHS, [(month,) for month in sorted(self.months)])
+        fresh, names = self.fresh, self.names
+        self.db.conn.executemany(self.insert_child, [
+            (pk, child_id, dob, *fresh[child_id][1:3], fresh[child_id][3] or "", names.get(child_id, ""))
+            for pk, child_id, dob in self.new_children])
         for child_id, pk, old, new in self.corrected:
             self.db.execute("UPDATE children SET date_of_birth = ?, updated_at = ? WHERE id = ?",
                             [new, self.stamp, pk])
@@ -306,10 +316,7 @@ def _update_episode(db, old: tuple, new: tuple, changes: dict, child_pks: dict, 
 def _refresh_child_status(db, plan: _Plan, by, file_name) -> None:
     """Set each imported child's looked-after status, placement and OLA flag from their latest episode."""
     stamp = now_iso()
-    # Children added by this import: their latest episode was noted while importing.
-    db.conn.executemany("UPDATE children SET looked_after = ?, other_la = ?, placement = ? WHERE child_id = ?",
-                        [(la, ola, placement, child_id) for child_id, (_, la, ola, placement) in plan.fresh.items()
-                         if (la, ola, placement) != (0, 0, None)])
+    # (The children this import added were written with the status of their latest episode: _Writer.finish.)
     latest = """
         SELECT c.id, c.child_id, c.looked_after, c.other_la, c.placement, e.looked_after, e.other_la, e.placement
         FROM children c JOIN episodes e ON e.id = (SELECT id FROM episodes WHERE child = c.id
@@ -338,6 +345,8 @@ def _name_children(db, plan: _Plan, by, file_name) -> None:
     if not plan.names:
         return
     for child_id, name in plan.names.items():
+        if child_id in plan.fresh:
+            continue  # added by this import, with this name (_Writer.finish)
         changed = db.execute("UPDATE children SET name = ? WHERE child_id = ? AND coalesce(name, '') = ''",
                              [name, child_id]).rowcount
         if changed and child_id not in plan.fresh:

@@ -65,6 +65,11 @@ def test_valid_file_imports_episodes_children_and_rhis(hub_db, tmp_path):
     c1 = hub_db.execute("select date_of_birth, looked_after, placement from children where child_id = 'C1'").fetchone()
     assert c1 == ("2005-03-04", 1, "out_of_borough")
     assert hub_db.execute("select other_la from children where child_id = 'C3'").fetchone() == (1,)
+    # A child not placed has no placement (NULL, never ''); a child the import added is written once, in its
+    # latest status, so it has no replaced version (history) and is recorded from the import's time.
+    assert hub_db.execute("select looked_after, placement from children where child_id = 'C2'").fetchone() == (0, None)
+    assert hub_db.execute("select count(*) from child_history").fetchone() == (0,)
+    assert hub_db.execute("select count(*) from children where recorded_from is null").fetchone() == (0,)
     assert [e["action"] for e in audit.entries(hub_db, object_type="import")] == ["episodes.import"]
 
 
