@@ -93,14 +93,13 @@ def validate_file(db: sqlite_utils.Database, path: str | os.PathLike, *, mapping
     """Check the file (through ``mapping`` if it is a council's own) and count what importing it would do."""
     path = Path(path)
     preview = Preview(file_name=path.name)
-    mapping = _resolve(path, mapping, sheet)
     started = not db.conn.in_transaction
     if started:
         db.conn.execute("BEGIN")  # one consistent view of the register while counting
     try:
         plan = _run(db, path, preview, write=False, mapping=mapping, sheet=sheet)
         if plan is not None:
-            _merge(preview.errors, _find_duplicates(db, path, plan.mapping if plan else mapping, sheet))
+            _merge(preview.errors, _find_duplicates(db, path, plan.mapping, sheet))
     finally:
         if started:
             db.conn.execute("ROLLBACK")
@@ -117,7 +116,6 @@ def import_episodes(db: sqlite_utils.Database, path: str | os.PathLike, *, by: s
     """
     path = Path(path)
     result = ImportResult(file_name=path.name)
-    mapping = _resolve(path, mapping, sheet)
     report = progress or (lambda phase, fraction: None)
     old_cache = db.execute("PRAGMA cache_size").fetchone()[0]
     db.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
@@ -136,7 +134,7 @@ def import_episodes(db: sqlite_utils.Database, path: str | os.PathLike, *, by: s
                             loading=loading)
                 if not result.ok:
                     if plan is not None:
-                        _merge(result.errors, _find_duplicates(db, path, plan.mapping if plan else mapping, sheet))
+                        _merge(result.errors, _find_duplicates(db, path, plan.mapping, sheet))
                     raise ImportRefused(_sort(result.errors))
             report("Updating each child's current status", 0.97)
             _refresh_child_status(db, plan, by, result.file_name)
@@ -149,7 +147,7 @@ def import_episodes(db: sqlite_utils.Database, path: str | os.PathLike, *, by: s
                                  "changed_children": result.changed_children})
     except (IntegrityError, _Duplicate) as exc:
         # An episode id used twice in the file: find every such row (rare, so only looked for now).
-        errors = _find_duplicates(db, path, plan.mapping if plan else mapping, sheet)
+        errors = _find_duplicates(db, path, plan.mapping if plan else _resolve(path, mapping, sheet), sheet)
         if not errors:
             errors = ProblemList([RowError(None, None, f"The file clashes with records already held ({exc})",
                                            "Nothing was changed. Tell your administrator, with the file")])
@@ -165,7 +163,12 @@ def import_episodes(db: sqlite_utils.Database, path: str | os.PathLike, *, by: s
 
 
 def _resolve(path: Path, mapping: Mapping | None, sheet: str | None) -> Mapping | None:
-    """The mapping to read the file through: the one given, or for a workbook the one its headers suggest."""
+    """The mapping to read the file through: the one given, or for a workbook the one its headers suggest.
+
+    Only for the rare paths that read the file again after a failed import: the import itself proposes
+    the mapping from the table it has open (a workbook's sheet is read whole, so opening it twice costs
+    as much again as reading it).
+    """
     if mapping is not None or not is_excel(path):
         return mapping
     try:

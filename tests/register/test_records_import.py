@@ -233,6 +233,30 @@ def test_repeated_episode_id_into_an_empty_register_is_refused_whole(hub_db, tmp
     assert hub_db.execute("PRAGMA foreign_keys").fetchone() == (1,)
 
 
+def test_a_workbook_with_a_repeated_episode_id_and_no_mapping_given_is_refused_whole(hub_db, tmp_path):
+    """A workbook with the register's own headers, imported as the command line does without --mapping: the
+    mapping is proposed from the sheet it reads once, and a repeated id still names both rows of the sheet."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(list(episode_import.COLUMNS))
+    for r in good_rows() + [row("E2", "C9", start="2017-09-01 10:00", end="")]:
+        sheet.append([r.get(c, "") or None for c in episode_import.COLUMNS])
+    path = tmp_path / "dup.xlsx"
+    book.save(path)
+    before = table_counts(hub_db)
+    assert validate_file(hub_db, path).errors[0].row == 6
+    with pytest.raises(ImportRefused) as refused:
+        import_episodes(hub_db, path)
+    assert [(e.row, e.column) for e in refused.value.errors] == [(6, "episode_id")]
+    assert "row 3" in refused.value.errors[0].problem
+    assert table_counts(hub_db) == before
+    sheet.delete_rows(6)
+    book.save(path)
+    assert import_episodes(hub_db, path).new_episodes == 4
+
+
 def test_header_order_is_free_but_columns_are_exact(hub_db, tmp_path):
     columns = list(reversed(episode_import.COLUMNS))
     assert import_episodes(hub_db, write_register(tmp_path / "rev.csv", good_rows(), columns)).new_episodes == 4
