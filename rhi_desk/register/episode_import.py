@@ -98,9 +98,12 @@ def validate_file(db: sqlite_utils.Database, path: str | os.PathLike, *, mapping
         db.conn.execute("BEGIN")  # one consistent view of the register while counting
     try:
         plan = _run(db, path, preview, write=False, mapping=mapping, sheet=sheet)
-        if plan is not None:
+        if plan is not None and (preview.errors or plan.repeated_ids):
+            # Every repeated row named: a second reading, needed only when the first met a repeated id
+            # or stopped looking at the first bad row.
             _merge(preview.errors, _find_duplicates(db, path, plan.mapping, sheet))
     finally:
+        db.execute("DROP TABLE IF EXISTS temp.episode_import_seen")
         if started:
             db.conn.execute("ROLLBACK")
     _sort(preview.errors)

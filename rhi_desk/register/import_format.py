@@ -229,6 +229,7 @@ class _Plan:
     mapping: object = None  # the Mapping the file was read through, if it is not the register CSV itself
     names: dict = field(default_factory=dict)  # child_id -> the first child_name the file gives
     name_at: int | None = None  # the child_name column of a register CSV that has one
+    repeated_ids: bool = False  # checking without writing: an episode id met on two good rows
 
 
 def _sort(errors: list[RowError]) -> list[RowError]:

@@ -62,6 +62,7 @@ class _Writer:
 
     def __init__(self, db, result: Preview, write: bool, by: str | None, plan: _Plan, loading=None):
         self.db, self.result, self.write, self.by, self.fresh = db, result, write, by, plan.fresh
+        self.plan = plan
         self.stamp = now_iso()
         stamp = f"'{self.stamp}'"  # YYYY-MM-DD HH:MM:SS from the clock, never from the file
         # The new episodes and RHIs of one import share one stamp (created, updated and recorded from: the
@@ -93,6 +94,11 @@ class _Writer:
         if write:
             db.execute("DROP TABLE IF EXISTS temp.episode_import_new")
             db.execute(self.STAGE)
+        if not write:
+            # Checking only: every id of the good rows, so a repeated one is known without reading the file
+            # again (the file is read a second time, to name every repeated row, only when there is one).
+            db.execute("DROP TABLE IF EXISTS temp.episode_import_seen")
+            db.execute("CREATE TABLE temp.episode_import_seen (episode_id TEXT PRIMARY KEY) WITHOUT ROWID")
         if write and self.any_held:
             # Held episodes met so far: a second row for one of them is a repeated id.
             db.execute("DROP TABLE IF EXISTS temp.episode_import_held")
@@ -132,6 +138,11 @@ class _Writer:
                 # A repeated id fails this insert (the import then lists every repeated row).
                 self.db.conn.executemany("INSERT INTO temp.episode_import_held VALUES (?)",
                                          [(v[0],) for v in batch if v[0] in held])
+        if not write and not self.plan.repeated_ids:
+            conn = self.db.conn
+            before = conn.total_changes
+            conn.executemany("INSERT OR IGNORE INTO temp.episode_import_seen VALUES (?)", [(v[0],) for v in batch])
+            self.plan.repeated_ids = conn.total_changes - before < len(batch)
         staged = []
         next_episode, next_rhi, new = self.next_episode, self.next_rhi, 0
         yes_no = _YES_NO
