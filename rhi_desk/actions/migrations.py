@@ -149,3 +149,20 @@ def m0055_drop_rhi_status_index(db):
     # every lookup by status is served by the wider one (the same plans on Today and the child's page at
     # 1,000,000 episodes), and a million-row import built both (issue 18). Here, after both exist.
     _script(db, "DROP INDEX IF EXISTS rhi_status")
+
+
+@migrations(name="0056_signed_off_and_draft_indexes")
+def m0056_signed_off_and_draft_indexes(db):
+    # rhi_status_signed_off (status, signed_off_at; 0054) held every interview ever recorded, a million after
+    # importing a council's history, to serve lookups of two statuses only: the interviews signed off since a
+    # day (Today's referrals decided in interviews, the high-risk list: "status = 'signed_off' and
+    # signed_off_at >= :since"; the signs of exploitation in an episode's signed-off interviews) and the
+    # interviews in draft (the missing team's "My interviews"). A partial index of each serves them alike or
+    # better (EXPLAIN QUERY PLAN in tests/actions/test_signed_off_index.py) and holds a few thousand
+    # interviews; an import writes neither status (its interviews are open), so a million-row import no
+    # longer builds one (issue 18).
+    _script(db, """
+CREATE INDEX IF NOT EXISTS rhi_signed_off ON return_home_interviews (signed_off_at) WHERE status = 'signed_off';
+CREATE INDEX IF NOT EXISTS rhi_in_draft ON return_home_interviews (id) WHERE status = 'draft';
+DROP INDEX IF EXISTS rhi_status_signed_off
+""")

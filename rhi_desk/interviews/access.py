@@ -48,8 +48,12 @@ def my_interviews(db: sqlite_utils.Database, user: dict, install: dict | None) -
     elif hub:
         # The missing team's own interviews and any in progress: never the whole register's open RHIs,
         # which on a hub with years of imported history run to hundreds of thousands.
-        where.append("r.status != 'signed_off' and (r.status = 'draft' or r.assigned_user = ? "
-                     "or r.allocated_to = ?)")
+        # Each of the three found through its own partial index (actions migration 0056): as one OR of the
+        # three, SQLite cannot use a partial index for a term and reads every interview.
+        where.append("r.id in (select id from return_home_interviews where status = 'draft' "
+                     "union select id from return_home_interviews where assigned_user = ? "
+                     "union select id from return_home_interviews where allocated_to = ?) "
+                     "and r.status != 'signed_off'")
         params += [user.get("id"), user["username"]]
     sql = ("select r.*, c.child_id as child_ref, c.name as child_name, c.date_of_birth as child_dob "
            "from return_home_interviews r join children c on c.id = r.child")
