@@ -68,9 +68,10 @@ class Table:
         return self._rows
 
     def close(self) -> None:
-        """Release the file."""
+        """Release the file (once: closing again does nothing)."""
         if self._close:
-            self._close()
+            self._close, close = None, self._close
+            close()
 
 
 def open_table(path: Path, sheet: str | None = None) -> Table:
@@ -194,9 +195,13 @@ class Analysis:
         return next(iter(self.orders)) if len(self.orders) == 1 else None
 
 
-def analyse(path: Path, mapping: m.Mapping, sheet: str | None = None) -> Analysis:
-    """Read the file once through ``mapping``: the first rows as read, its date order, its unknown words."""
-    table = open_table(path, sheet)
+def analyse(path: Path, mapping: m.Mapping, sheet: str | None = None, *, table: Table | None = None) -> Analysis:
+    """Read the file once through ``mapping``: the first rows as read, its date order, its unknown words.
+
+    ``table``: the file already opened (its header read to choose the mapping), read on and closed here; a
+    workbook's sheet is parsed whole when opened, so opening it again would cost as much as the reading.
+    """
+    table = table or open_table(path, sheet)
     result = Analysis(table.header, table.sheet, sheet_names(path))
     if check_mapping(table.header, mapping):
         table.close()

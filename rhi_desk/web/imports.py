@@ -124,10 +124,17 @@ def mapping():
         sheet = request.values.get("sheet") or None
         if sheet not in sheets:
             sheet = sheets[0] if sheets else None
+        # Opened once: its header chooses the mapping, and the same table is read on by analyse.
         table = import_sources.open_table(path, sheet)
-        table.close()
     except import_sources.TableError as exc:
         return render_template("imports/unreadable.html", name=name, message=str(exc)), 400
+    try:
+        return _mapping_page(db, path, name, sheets, sheet, table)
+    finally:
+        table.close()
+
+
+def _mapping_page(db, path: Path, name: str, sheets: list[str], sheet: str | None, table):
     header = table.header
     if len(header) > import_sources.MAX_COLUMNS:
         return render_template("imports/unreadable.html", name=name, message=(
@@ -136,7 +143,7 @@ def mapping():
     saved = None
     if request.method == "POST":
         # The words to ask about depend on which columns were chosen: read the file through those.
-        analysis = import_sources.analyse(path, _mapping_from_post(header, {}, sheet), sheet)
+        analysis = import_sources.analyse(path, _mapping_from_post(header, {}, sheet), sheet, table=table)
         mapping_ = _mapping_from_post(header, analysis.words, sheet)
     else:
         kept = pending_mapping(path)
@@ -149,7 +156,7 @@ def mapping():
         else:
             mapping_ = m.propose(header)
             mapping_.sheet = sheet
-        analysis = import_sources.analyse(path, mapping_, sheet)
+        analysis = import_sources.analyse(path, mapping_, sheet, table=table)
     if mapping_.date_order is None and analysis.order_known:
         mapping_.date_order = analysis.order_known
     words = analysis.words

@@ -323,3 +323,39 @@ def test_the_mapping_page_offers_the_childs_name(signed_in, hub_db, tmp_path, ap
     assert "Check the import" in client.post("/import/mapping", data=fields).get_data(as_text=True)
     assert "1 new episode" in client.post("/import/confirm").get_data(as_text=True)
     assert hub_db.execute("select name from children where child_id = '100234'").fetchone() == ("Ava Nowak",)
+
+
+def test_the_mapping_page_parses_a_workbook_once_a_visit(signed_in, tmp_path, app, monkeypatch):
+    # A workbook's sheet is parsed whole when opened (a 100,000-row sheet takes most of a second): the
+    # page reads the header and the first rows from one opening, and checking adds one reading of the file.
+    from rhi_desk.register import episode_import, import_sources
+
+    app.config["RECORDS_UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+    client = signed_in("missing_team")
+    book = openpyxl.Workbook()
+    book.active.append(LCS_HEADER)
+    for row in LCS_ROWS:
+        book.active.append(list(row))
+    data = io.BytesIO()
+    book.save(data)
+    opened = []
+    real = import_sources.open_table
+
+    def counted(path, sheet=None):
+        opened.append(sheet)
+        return real(path, sheet)
+
+    monkeypatch.setattr(import_sources, "open_table", counted)
+    monkeypatch.setattr(episode_import, "open_table", counted)
+    response = client.post("/import", data={"register_file": (io.BytesIO(data.getvalue()), "LCS export.xlsx")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 302 and response.location.endswith("/import/mapping")
+    page = client.get("/import/mapping").get_data(as_text=True)
+    assert "Match the columns of LCS export.xlsx" in page and "2017-05-01 14:05" in page
+    assert len(opened) == 1
+    fields = _form_fields(page)
+    fields.update(check="Check the whole file")
+    opened.clear()
+    preview = client.post("/import/mapping", data=fields).get_data(as_text=True)
+    assert "Check the import" in preview and "Import the episodes" in preview, preview
+    assert len(opened) == 2  # the page's own reading, and the check of every row
