@@ -78,6 +78,7 @@ __all__ = ["COLUMNS", "MAX_PROBLEMS", "ImportRefused", "ImportResult", "Preview"
            "import_episodes", "more_sentence", "validate_file"]
 
 BATCH = 5_000
+BAD_IDS_HELD = 1_000  # checking: the bad rows' ids held before the writer takes them (memory flat)
 IMPORT_CACHE_KIB = 16_384  # a fixed 16 MB page cache while importing (64 MB and 256 MB were no faster)
 
 
@@ -98,9 +99,9 @@ def validate_file(db: sqlite_utils.Database, path: str | os.PathLike, *, mapping
         db.conn.execute("BEGIN")  # one consistent view of the register while counting
     try:
         plan = _run(db, path, preview, write=False, mapping=mapping, sheet=sheet)
-        if plan is not None and (preview.errors or plan.repeated_ids):
+        if plan is not None and plan.repeated_ids:
             # Every repeated row named: a second reading, needed only when the first met a repeated id
-            # or stopped looking at the first bad row.
+            # (checking goes on past bad rows, and their ids are looked at too: _Writer.note_ids).
             _merge(preview.errors, _find_duplicates(db, path, plan.mapping, sheet))
     finally:
         db.execute("DROP TABLE IF EXISTS temp.episode_import_seen")
@@ -446,16 +447,23 @@ def _check_rows(db, plan: _Plan, numbered, width: int, result: Preview, write: b
     ahead = _Ahead()
     state.overlap = ahead.overlap
     with ahead:
-        for batch, done in ahead.run(_checked(plan, numbered, width, result, fraction, describe, ahead.gate)):
+        for batch, done in ahead.run(_checked(plan, numbered, width, result, fraction, describe, ahead.gate,
+                                              checking=not write)):
             state.add(batch)
             report and report(phase, 0.9 * done)
+    if not write:
+        state.note_ids([])  # the bad rows met after the last batch
     if not result.errors:
         state.finish()
 
 
-def _checked(plan: _Plan, numbered, width: int, result: Preview, fraction, describe, gate):
+def _checked(plan: _Plan, numbered, width: int, result: Preview, fraction, describe, gate, checking: bool = False):
     """The good rows in batches of BATCH, with how far through the file (the hot loop); every problem in
-    ``result.errors``. Waits at ``gate`` (a row at a time) while the writer's thread needs Python's lock."""
+    ``result.errors``. Waits at ``gate`` (a row at a time) while the writer's thread needs Python's lock.
+
+    Importing, the good rows stop at the first bad one (nothing will be written). ``checking`` (the preview,
+    ``--dry-run``), they go on, and each bad row's episode id goes to ``plan.bad_ids``: a repeated id is then
+    known from this one reading, and the file is read again only to name the rows that repeat one."""
     errors = result.errors
     pick = itemgetter(*plan.order)
     strip = str.strip
@@ -464,6 +472,7 @@ def _checked(plan: _Plan, numbered, width: int, result: Preview, fraction, descr
     children = plan.children
     name_at, child_names = plan.name_at, plan.names
     may_run, wait = gate.is_set, gate.wait
+    bad_ids = plan.bad_ids
     batch = []
     rows = 0
     for number, record in numbered:
@@ -507,13 +516,18 @@ def _checked(plan: _Plan, numbered, width: int, result: Preview, fraction, descr
                 errors.extend(RowError(number, column, problem, fix) for column, problem, fix in problems)
             else:
                 errors.extend(describe(RowError(number, column, problem, fix)) for column, problem, fix in problems)
-        elif not errors:
+            if checking and values[0]:
+                bad_ids.append(values[0])
+                if len(bad_ids) >= BAD_IDS_HELD:  # to the writer's table now, so that memory stays flat
+                    yield batch, fraction()
+                    batch = []
+        elif checking or not errors:
             batch.append(values)
             if len(batch) >= BATCH:
                 yield batch, fraction()
                 batch = []
     result.rows = rows
-    if batch and not errors:
+    if batch and (checking or not errors):
         yield batch, 1.0
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import deque
 from dataclasses import dataclass, field
 from functools import partial
 from datetime import date
@@ -184,20 +185,14 @@ def _open(path: Path):
     return raw, csv.reader(iter(partial(text.readline, MAX_LINE), ""))
 
 
-def _rows(path: Path, plan: _Plan):
-    """Yield (row number, stripped values in COLUMNS order) for each non-blank data row of a checked file."""
+def _rows(reader, plan: _Plan, width: int):
+    """Yield (row number, stripped values in COLUMNS order) for each non-blank data row of a checked file
+    (``reader`` past its header of ``width`` columns: the register's, and child_name or others it adds)."""
     pick = itemgetter(*plan.order)
-    width = len(plan.order)
     strip = str.strip
-    raw, reader = _open(path)
-    with raw:
-        next(reader)
-        for number, record in enumerate(reader, start=2):
-            if len(record) == width and any(record):
-                yield number, tuple(map(strip, pick(record)))
-
-
-
+    for number, record in enumerate(reader, start=2):
+        if len(record) == width and any(record):
+            yield number, tuple(map(strip, pick(record)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -229,7 +224,10 @@ class _Plan:
     mapping: object = None  # the Mapping the file was read through, if it is not the register CSV itself
     names: dict = field(default_factory=dict)  # child_id -> the first child_name the file gives
     name_at: int | None = None  # the child_name column of a register CSV that has one
-    repeated_ids: bool = False  # checking without writing: an episode id met on two good rows
+    repeated_ids: bool = False  # checking without writing: an episode id met on two rows
+    # Checking without writing: the episode ids of bad rows, passed from the checking thread to the writer's,
+    # which looks for a repeated id among every row's (a deque: appended on one thread, emptied on the other).
+    bad_ids: deque = field(default_factory=deque)
 
 
 def _sort(errors: list[RowError]) -> list[RowError]:
@@ -401,12 +399,18 @@ def _duplicates(db, path: Path, rows=None, column: str = "episode_id") -> list[R
     ``rows`` gives (row number, register row) for a file read through a mapping; ``column`` is how
     the file names the episode id.
     """
-    errors = ProblemList()
-    if rows is None:
+    if rows is None:  # the register CSV, read once: its header, then its rows
         raw, reader = _open(path)
         with raw:
             names = [h.strip() for h in next(reader)]
-        rows = _rows(path, _Plan(tuple(names.index(c) for c in COLUMNS), {}))
+            plan = _Plan(tuple(names.index(c) for c in COLUMNS), {})
+            return _repeated(db, _rows(reader, plan, len(names)), column)
+    return _repeated(db, rows, column)
+
+
+def _repeated(db, rows, column: str) -> list[RowError]:
+    """The rows (row number, register row) whose episode id an earlier one used, named in ``column``'s words."""
+    errors = ProblemList()
     conn = db.conn
     conn.execute("DROP TABLE IF EXISTS temp.episode_import_ids")
     conn.execute("CREATE TABLE temp.episode_import_ids (row INTEGER PRIMARY KEY, episode_id TEXT)")

@@ -138,11 +138,8 @@ class _Writer:
                 # A repeated id fails this insert (the import then lists every repeated row).
                 self.db.conn.executemany("INSERT INTO temp.episode_import_held VALUES (?)",
                                          [(v[0],) for v in batch if v[0] in held])
-        if not write and not self.plan.repeated_ids:
-            conn = self.db.conn
-            before = conn.total_changes
-            conn.executemany("INSERT OR IGNORE INTO temp.episode_import_seen VALUES (?)", [(v[0],) for v in batch])
-            self.plan.repeated_ids = conn.total_changes - before < len(batch)
+        if not write:
+            self.note_ids(batch)
         staged = []
         next_episode, next_rhi, new = self.next_episode, self.next_rhi, 0
         yes_no = _YES_NO
@@ -202,6 +199,21 @@ class _Writer:
                     if "rhi_history_insert" in own:
                         execute(self.HISTORY, [first_rhi])
                 execute("DELETE FROM temp.episode_import_new")
+
+    def note_ids(self, batch: list[tuple]) -> None:
+        """Checking only: add the episode ids of these good rows and of the bad rows met since to those seen,
+        and note whether one was seen before (the file is then read again to name every repeated row)."""
+        plan = self.plan
+        if plan.repeated_ids:
+            return
+        ids = [(v[0],) for v in batch]
+        bad = plan.bad_ids
+        while bad:
+            ids.append((bad.popleft(),))
+        conn = self.db.conn
+        before = conn.total_changes
+        conn.executemany("INSERT OR IGNORE INTO temp.episode_import_seen VALUES (?)", ids)
+        plan.repeated_ids = conn.total_changes - before < len(ids)
 
     def finish(self) -> None:
         """Fill the counts and (writing) correct the dates of birth that changed."""

@@ -11,6 +11,7 @@ from records_helpers import row, table_counts, write_register
 from rhi_desk import audit
 from rhi_desk.register import episode_import
 from rhi_desk.register.episode_import import (
+    COLUMNS,
     ImportRefused,
     import_episodes,
     validate_file,
@@ -445,3 +446,59 @@ def test_a_file_that_fails_after_batches_were_written_changes_nothing_and_leaves
     assert table_counts(hub_db) == before
     assert not [t for t in threading.enumerate() if t.name == "rhi-import-check"]
     assert sys.getswitchinterval() == switch
+
+
+def test_a_repeated_id_is_found_in_a_register_csv_with_a_child_name_column(hub_db, tmp_path):
+    # The rows of a file wider than the register's thirteen columns were once skipped when the repeated rows
+    # were named: the check passed the file and the import then refused it with SQLite's own words.
+    rows = [dict(good_rows()[0], child_name="Ann Bell"), row("E1", "C9", start="2017-09-01 10:00", end="",
+                                                              child_name="Bo Carr")]
+    path = write_register(tmp_path / "named.csv", rows, columns=[*COLUMNS, "child_name"])
+    checked = validate_file(hub_db, path)
+    assert [(e.row, e.column, e.problem) for e in checked.errors] == [
+        (3, "episode_id", "The episode id E1 is also used on row 2")]
+    before = table_counts(hub_db)
+    with pytest.raises(ImportRefused) as refused:
+        import_episodes(hub_db, path)
+    assert [(e.row, e.column) for e in refused.value.errors] == [(3, "episode_id")]
+    assert table_counts(hub_db) == before
+
+
+def _readings(monkeypatch) -> list:
+    """Count the readings of a register CSV (the check's, and any to name repeated rows)."""
+    from rhi_desk.register import import_format
+
+    opened = []
+    real = import_format._open
+
+    def counted(path):
+        opened.append(path)
+        return real(path)
+
+    monkeypatch.setattr(import_format, "_open", counted)
+    monkeypatch.setattr(episode_import, "_open", counted)
+    return opened
+
+
+def test_checking_a_file_with_bad_rows_reads_it_once_and_names_every_bad_row(hub_db, tmp_path, monkeypatch):
+    rows = [row(f"N{i}", f"K{i % 7}", start=f"2017-08-{1 + i % 28:02d} 10:00", end="") for i in range(60)]
+    rows[3]["start"] = "yesterday"
+    rows[50]["looked_after"] = "maybe"
+    path = write_register(tmp_path / "bad.csv", rows)
+    opened = _readings(monkeypatch)
+    checked = validate_file(hub_db, path)
+    assert [(e.row, e.column) for e in checked.errors] == [(5, "start"), (52, "looked_after")]
+    assert len(opened) == 1  # once: no id is repeated, so nothing is read again
+
+
+def test_checking_names_a_repeated_id_after_a_bad_row_and_on_a_bad_row(hub_db, tmp_path, monkeypatch):
+    rows = [row(f"N{i}", f"K{i % 7}", start=f"2017-08-{1 + i % 28:02d} 10:00", end="") for i in range(60)]
+    rows[3]["start"] = "yesterday"  # row 5, bad
+    rows[40]["episode_id"] = "N10"  # row 42 repeats row 12's id, after the bad row
+    rows[55]["episode_id"] = "N3"  # row 57 repeats the bad row's id
+    path = write_register(tmp_path / "repeats.csv", rows)
+    opened = _readings(monkeypatch)
+    checked = validate_file(hub_db, path)
+    assert [(e.row, e.column) for e in checked.errors] == [(5, "start"), (42, "episode_id"), (57, "episode_id")]
+    assert "row 12" in checked.errors[1].problem and "row 5" in checked.errors[2].problem
+    assert len(opened) == 2  # the check, and the reading that names the repeated rows
