@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import logging
 import os
 import queue
 import sys
@@ -76,6 +77,8 @@ from rhi_desk.register.import_writer import _name_children, _refresh_child_statu
 
 __all__ = ["COLUMNS", "MAX_PROBLEMS", "ImportRefused", "ImportResult", "Preview", "ProblemList", "RowError",
            "import_episodes", "more_sentence", "validate_file"]
+
+log = logging.getLogger(__name__)
 
 BATCH = 5_000
 BAD_IDS_HELD = 1_000  # checking: the bad rows' ids held before the writer takes them (memory flat)
@@ -153,7 +156,9 @@ def import_episodes(db: sqlite_utils.Database, path: str | os.PathLike, *, by: s
         # An episode id used twice in the file: find every such row (rare, so only looked for now).
         errors = _find_duplicates(db, path, plan.mapping if plan else _resolve(path, mapping, sheet), sheet)
         if not errors:
-            errors = ProblemList([RowError(None, None, f"The file clashes with records already held ({exc})",
+            # SQLite's own words name tables and constraints, not the file: they go to the log, not the page.
+            log.warning("An import of %s was refused on a constraint of the register: %s", path.name, exc)
+            errors = ProblemList([RowError(None, None, "The file clashes with records already held",
                                            "Nothing was changed. Tell your administrator, with the file")])
         raise ImportRefused(_sort(errors)) from None
     finally:
