@@ -74,6 +74,7 @@ from rhi_desk.register.import_sources import (
     open_table,
 )
 from rhi_desk.register.import_writer import _name_children, _refresh_child_status, _Writer
+from rhi_desk.register.migrations import NEXT_RHI_VERSION
 
 __all__ = ["COLUMNS", "MAX_PROBLEMS", "ImportRefused", "ImportResult", "Preview", "ProblemList", "RowError",
            "import_episodes", "more_sentence", "validate_file"]
@@ -230,9 +231,11 @@ STAMP_TRIGGERS = ("episode_history_insert", "rhi_episode_history_insert", "child
 # The four on an RHI's answers or assignee can only fire for an RHI added with either (RHI_CONTENT): the
 # import writes neither, so one look for any such RHI stands for the four (each reads every RHI added).
 SET_BASED = {
-    # An RHI's current version, open in its history too (register migration 0073).
-    "rhi_history_insert": ("08c846bd07ba", "INSERT INTO rhi_history (id, child, interviewer_type, offered_at, "
-                           "outcome, completed_at, assigned_to, recorded_from) SELECT id, child, interviewer_type, "
+    # An RHI's current version, open in its history too (register migrations 0073, 0074). (The writer makes
+    # this itself batch by batch, _Writer.HISTORY; this statement makes it after the load otherwise.)
+    "rhi_history_insert": ("b72b11fcc0db", "INSERT INTO rhi_history (id, version, child, interviewer_type, "
+                           "offered_at, outcome, completed_at, assigned_to, recorded_from) SELECT id, "
+                           + NEXT_RHI_VERSION.format(row="return_home_interviews.id") + ", child, interviewer_type, "
                            "offered_at, outcome, completed_at, assigned_to, recorded_from "
                            "FROM return_home_interviews WHERE id > :rhis ORDER BY id"),
     # The dashboard's months to count again (reports/month_cache.py).

@@ -12,6 +12,7 @@ from rhi_desk.register.import_format import (
     _Duplicate,
     _Plan,
 )
+from rhi_desk.register.migrations import NEXT_RHI_VERSION
 
 
 class _Writer:
@@ -44,10 +45,20 @@ class _Writer:
     # records, made by the writer while the next rows are checked, rather than after the load, when nothing
     # else runs: each RHI's open version (register migration 0073); and the dashboard's months to count again,
     # gathered as the batches pass (a few hundred at most) and written once at the end.
-    HISTORY = ("INSERT INTO rhi_history (id, child, interviewer_type, offered_at, outcome, completed_at, assigned_to, "
-               "recorded_from) SELECT id, child, interviewer_type, offered_at, outcome, completed_at, assigned_to, "
-               "recorded_from FROM return_home_interviews WHERE id >= ? ORDER BY id")
-    HISTORY_ONE = HISTORY.replace("id >= ? ORDER BY id", "id = ?")
+    # Each version numbered within its RHI (register migration 0074): a new RHI's open version is its first,
+    # unless its id was an RHI's before, deleted with its versions kept (then one after that RHI's last).
+    # A batch's are made from the staging table, as its RHIs are (INSERT_RHI, the same values): the RHIs
+    # numbered from the batch's first also hold any a held episode gained in the same batch, whose versions
+    # _update_episode has written already (HISTORY_ONE).
+    HISTORY = ("INSERT INTO rhi_history (id, version, child, interviewer_type, offered_at, outcome, completed_at, "
+               "recorded_from) SELECT rhi, {version}, child, nullif(interviewer_type, ''), nullif(offered_at, ''), "
+               "nullif(outcome, ''), nullif(completed_at, ''), {stamp} FROM temp.episode_import_new "
+               "WHERE rhi > 0 ORDER BY rhi")
+    HISTORY_ONE = ("INSERT INTO rhi_history (id, version, child, interviewer_type, offered_at, outcome, completed_at, "
+                   "assigned_to, recorded_from) SELECT id, "
+                   + NEXT_RHI_VERSION.format(row="return_home_interviews.id") + ", child, interviewer_type, "
+                   "offered_at, outcome, completed_at, assigned_to, recorded_from FROM return_home_interviews "
+                   "WHERE id = ?")
     MONTHS = "INSERT OR IGNORE INTO report_months_changed (month) VALUES (?)"
     EPISODE_MONTH = ("INSERT OR IGNORE INTO report_months_changed (month) SELECT substr(start, 1, 7) FROM episodes "
                      "WHERE id = ? AND start IS NOT NULL")
@@ -79,6 +90,10 @@ class _Writer:
         self.any_held = db.execute("SELECT 1 FROM episodes LIMIT 1").fetchone() is not None
         self.next_episode = self.max_episode + 1
         self.next_rhi = db.execute("SELECT coalesce(max(id), 0) FROM return_home_interviews").fetchone()[0] + 1
+        # The RHIs this import adds have no versions yet unless an id is used again (see HISTORY).
+        reused = db.execute("SELECT coalesce(max(id), 0) FROM rhi_history").fetchone()[0] >= self.next_rhi
+        self.history = self.HISTORY.format(version=NEXT_RHI_VERSION.format(row="rhi") if reused else "1",
+                                           stamp=stamp)
         self.next_child = db.execute("SELECT coalesce(max(id), 0) FROM children").fetchone()[0] + 1
         self.child_pks: dict[str, int] = {}
         self.corrected: list = []
@@ -197,7 +212,7 @@ class _Writer:
                     execute(self.insert_rhi)
                     execute(self.insert_link)
                     if "rhi_history_insert" in own:
-                        execute(self.HISTORY, [first_rhi])
+                        execute(self.history)
                 execute("DELETE FROM temp.episode_import_new")
 
     def note_ids(self, batch: list[tuple]) -> None:

@@ -502,3 +502,61 @@ def test_checking_names_a_repeated_id_after_a_bad_row_and_on_a_bad_row(hub_db, t
     assert [(e.row, e.column) for e in checked.errors] == [(5, "start"), (42, "episode_id"), (57, "episode_id")]
     assert "row 12" in checked.errors[1].problem and "row 5" in checked.errors[2].problem
     assert len(opened) == 2  # the check, and the reading that names the repeated rows
+
+
+def _bulk_hub(tmp_path, monkeypatch):
+    monkeypatch.setattr(episode_import, "BULK_ROWS", 1)
+    from rhi_desk import installs
+    from rhi_desk.db import connect
+
+    db = connect(tmp_path / "hub.db")
+    installs.initialise(db, "hub", "Croydon", "Missing team")
+    return db
+
+
+def _with_rhis(rows):
+    return [dict(r, rhi_offered_on="2017-01-01", rhi_outcome="completed", rhi_completed_on="2017-01-02")
+            for r in rows]
+
+
+def test_an_rhi_a_held_episode_gains_among_new_rows_has_one_open_version(tmp_path, monkeypatch):
+    # The held episodes come in the middle of the file, so the RHIs they gain are numbered among the new
+    # ones of the same batch: their open version was once written twice.
+    db = _bulk_hub(tmp_path, monkeypatch)
+    rows = [row(f"H{i:04d}", f"K{i % 40}", date_of_birth="2004-01-01", start=f"2016-{1 + i % 12:02d}-"
+                f"{1 + i % 28:02d} {i % 24:02d}:00", end="2016-12-31 10:00") for i in range(300)]
+    with time_machine.travel(datetime(2018, 1, 5, 9, 0), tick=False):
+        import_episodes(db, write_register(tmp_path / "held.csv", rows[150:152]))
+    with time_machine.travel(datetime(2018, 2, 1, 9, 0), tick=False):
+        result = import_episodes(db, write_register(tmp_path / "more.csv", _with_rhis(rows)))
+    assert (result.new_episodes, result.changed_episodes) == (298, 2)
+    versions = db.execute("select id, version, recorded_to from rhi_history order by id").fetchall()
+    rhis = [pk for pk, in db.execute("select id from return_home_interviews order by id")]
+    assert len(rhis) == 300 and versions == [(pk, 1, None) for pk in rhis]  # one open version each
+    with time_machine.travel(datetime(2018, 2, 2, 9, 0), tick=False):
+        from rhi_desk.reports import kpi
+
+        assert kpi.monthly_table(db, "2016-01", "2016-12", as_of=kpi.as_recorded_on("2018-02-01")) == \
+            kpi.monthly_table(db, "2016-01", "2016-12")
+    db.conn.close()
+
+
+def test_an_rhi_id_used_again_after_a_delete_numbers_its_versions_on(tmp_path, monkeypatch):
+    db = _bulk_hub(tmp_path, monkeypatch)
+    rows = [row(f"R{i:03d}", f"K{i % 9}", date_of_birth="2004-01-01", start=f"2016-03-{1 + i % 28:02d} 10:00")
+            for i in range(40)]
+    with time_machine.travel(datetime(2018, 1, 5, 9, 0), tick=False):
+        import_episodes(db, write_register(tmp_path / "first.csv", _with_rhis(rows[:3])))
+        last = db.execute("select max(id) from return_home_interviews").fetchone()[0]
+        db.execute("delete from rhi_episodes where rhi = ?", [last])
+        db.execute("delete from return_home_interviews where id = ?", [last])
+        db.execute("delete from episodes where episode_id = 'R002'")
+    with time_machine.travel(datetime(2018, 2, 1, 9, 0), tick=False):
+        import_episodes(db, write_register(tmp_path / "more.csv", _with_rhis(rows)))
+    # The deleted RHI's version stays, closed; the new RHI given its id starts at the next version.
+    assert db.execute("select version, recorded_from, recorded_to from rhi_history where id = ? order by version",
+                      [last]).fetchall() == [(1, "2018-01-05 09:00:00", "2018-01-05 09:00:00"),
+                                             (2, "2018-02-01 09:00:00", None)]
+    assert db.execute("select count(*) from rhi_history where recorded_to is null").fetchone()[0] == \
+        db.execute("select count(*) from return_home_interviews").fetchone()[0] == 40
+    db.conn.close()
