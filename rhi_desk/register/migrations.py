@@ -361,11 +361,15 @@ def m0072_drop_episodes_open_index(db):
 _RHI_COLUMNS = ["id"] + _HISTORY_COLUMNS["return_home_interviews"][1]
 
 
-def _rhi_every_version_triggers() -> list[str]:
+def _rhi_every_version_triggers(numbered: bool = False) -> list[str]:
+    """The triggers keeping every version of an RHI in its history; ``numbered``: each RHI's versions numbered
+    from 1 (migration 0074; before, the version was the history's rowid)."""
     names = ", ".join(_RHI_COLUMNS)
     new_values = ", ".join(f"new.{c}" for c in _RHI_COLUMNS)
     changed = " OR ".join(f"old.{c} IS NOT new.{c}" for c in _RHI_COLUMNS[1:])
     close = "UPDATE rhi_history SET recorded_to = rhi_desk_now() WHERE id = {row}.id AND recorded_to IS NULL;"
+    if numbered:
+        names, new_values = f"version, {names}", f"{NEXT_RHI_VERSION.format(row='new.id')}, {new_values}"
     opened = (f"INSERT INTO rhi_history ({names}, recorded_from) VALUES ({new_values}, "
               f"(SELECT recorded_from FROM return_home_interviews WHERE id = new.id));")
     stamp = ("UPDATE return_home_interviews SET recorded_from = rhi_desk_now() "
@@ -395,8 +399,8 @@ def m0073_rhi_history_every_version(db):
 # An RHI's history clustered by RHI: a WITHOUT ROWID table keyed by (id, version), each RHI's versions numbered
 # from 1. It was a rowid table (version the rowid, counted across every RHI) with a covering index of most of
 # its columns by id, the two the same size: 162 MB at 1,000,000 episodes, now 89 MB, and a million-row import
-# writes 52 MB fewer. Every reader finds an RHI's versions by id, as through the index (the 12-month table as
-# recorded on a day: 864-878 ms before, 857-882 ms after, the same figures; docs/exports.md).
+# writes 53 MB fewer. Every reader finds an RHI's versions by id, as through the index (the 12-month table as
+# recorded on a day: 838-851 ms before, 824-843 ms after, the same figures; docs/exports.md).
 _RHI_HISTORY_BY_RHI = """
 CREATE TABLE rhi_history (
     id INTEGER NOT NULL,
@@ -416,27 +420,6 @@ CREATE TABLE rhi_history (
 NEXT_RHI_VERSION = "coalesce((SELECT max(h.version) FROM rhi_history h WHERE h.id = {row}), 0) + 1"
 
 
-def _rhi_history_by_rhi_triggers() -> list[str]:
-    names = ", ".join(_RHI_COLUMNS)
-    new_values = ", ".join(f"new.{c}" for c in _RHI_COLUMNS)
-    changed = " OR ".join(f"old.{c} IS NOT new.{c}" for c in _RHI_COLUMNS[1:])
-    close = "UPDATE rhi_history SET recorded_to = rhi_desk_now() WHERE id = {row}.id AND recorded_to IS NULL;"
-    opened = (f"INSERT INTO rhi_history (version, {names}, recorded_from) VALUES "
-              f"({NEXT_RHI_VERSION.format(row='new.id')}, {new_values}, "
-              f"(SELECT recorded_from FROM return_home_interviews WHERE id = new.id));")
-    stamp = ("UPDATE return_home_interviews SET recorded_from = rhi_desk_now() "
-             "WHERE id = new.id AND recorded_from IS NULL;")
-    ended = ("(SELECT recorded_to FROM rhi_history WHERE id = new.id AND recorded_to IS NOT NULL "
-             "ORDER BY version DESC LIMIT 1)")
-    return [
-        f"CREATE TRIGGER rhi_history_insert AFTER INSERT ON return_home_interviews BEGIN {stamp} {opened} END",
-        (f"CREATE TRIGGER rhi_history_update AFTER UPDATE ON return_home_interviews WHEN {changed} "
-         f"BEGIN {close.format(row='new')} UPDATE return_home_interviews SET recorded_from = {ended} "
-         f"WHERE id = new.id AND recorded_from IS NOT {ended}; {opened} END"),
-        f"CREATE TRIGGER rhi_history_delete AFTER DELETE ON return_home_interviews BEGIN {close.format(row='old')} END",
-    ]
-
-
 @migrations(name="0074_rhi_history_by_rhi")
 def m0074_rhi_history_by_rhi(db):
     values = ", ".join(_RHI_COLUMNS[1:])
@@ -448,5 +431,5 @@ def m0074_rhi_history_by_rhi(db):
                f"SELECT id, row_number() OVER (PARTITION BY id ORDER BY version), {values}, "
                f"recorded_from, recorded_to FROM rhi_history_by_version ORDER BY id, version")
     db.execute("DROP TABLE rhi_history_by_version")  # and its index, rhi_history_id
-    for statement in _rhi_history_by_rhi_triggers():
+    for statement in _rhi_every_version_triggers(numbered=True):
         db.execute(statement)
