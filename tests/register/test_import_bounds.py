@@ -2,6 +2,7 @@
 once, no line ever held whole, and memory flat whatever the file holds."""
 from __future__ import annotations
 
+import gc
 import io
 import time
 import tracemalloc
@@ -78,12 +79,18 @@ def test_a_line_with_no_end_is_never_held_whole(hub_db, tmp_path):
 
 
 def _peak(hub_db, path) -> int:
-    tracemalloc.start()
-    preview = validate_file(hub_db, path)
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    assert not preview.ok
-    return peak
+    """The lower of two checks' peaks, each from a collected start: what is left for the cyclic collector, and
+    how far the checking thread has run ahead when the writer takes a batch, moved one check's peak by up to
+    300 KB either way (the order of the tests decided), more than the margin below."""
+    peaks = []
+    for _ in range(2):
+        gc.collect()
+        tracemalloc.start()
+        preview = validate_file(hub_db, path)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        assert not preview.ok
+    return min(peaks)
 
 
 @pytest.mark.parametrize("repeated", [False, True])
