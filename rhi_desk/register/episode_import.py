@@ -83,7 +83,8 @@ log = logging.getLogger(__name__)
 
 BATCH = 5_000
 BAD_IDS_HELD = 1_000  # checking: the bad rows' ids held before the writer takes them (memory flat)
-IMPORT_CACHE_KIB = 16_384  # a fixed 16 MB page cache while importing (64 MB and 256 MB were no faster)
+IMPORT_CACHE_KIB = 65_536  # a fixed 64 MB page cache while importing: every index kept up row by row fits in it
+                           # at a million rows (16 MB: 28.4 s, 32 MB: 26.5 s, 64 MB: 23.8 s, 96 MB: 24.2 s)
 
 
 Progress = Callable[[str, float], None]
@@ -210,17 +211,7 @@ def _merge(errors: ProblemList, more: ProblemList) -> None:
     errors.more_rows += more.more_rows
 
 
-BULK_TABLES = ("episodes", "return_home_interviews", "rhi_episodes")
-SORT_THREADS = 2
 BULK_ROWS = 20_000  # an import of at least this many rows (and at least as many as the register holds) is bulk
-# Partial indexes on what the import never writes (who works on a record, an RHI's user, an interview in draft
-# or signed off: the import's are open): kept while loading, each row only tests their WHERE, where building
-# each afresh reads the whole table (0.3-1.0 s a million).
-KEPT_WHILE_LOADING = ("episodes_allocated", "rhi_allocated", "rhi_assigned_user", "rhi_signed_off",
-                      "rhi_in_draft",
-                      # and those whose keys a load adds in order, each at the end of its tree (an RHI's
-                      # episodes by episode, the RHIs awaiting an offer by id): kept up as cheaply as built
-                      "rhi_episodes_episode", "rhi_awaiting_offer")
 # The triggers that stamp a record added without its recorded_from (register migration 0071). The import
 # stamps its own rows in its INSERT ... SELECT (import_writer.py), so they would only test each row and pass.
 STAMP_TRIGGERS = ("episode_history_insert", "rhi_episode_history_insert", "child_history_insert")
@@ -295,22 +286,23 @@ class BulkLoad:
 
 @contextmanager
 def _bulk_load(db, rows: int):
-    """For an import at least as big as the register held: indexes built and other triggers run after the load.
+    """For an import at least as big as the register held: other areas' triggers run after the load, once.
 
-    Building an index once from sorted rows is several times faster than updating it row by row, and
-    one statement for every added record than one trigger program per row (SET_BASED). The register's
-    history is not written at all: a record added is its own current version, stamped by the import
-    (register migration 0071). All inside the import's transaction, so a failed import leaves the
+    One statement for every added record is faster than one trigger program per row (SET_BASED). The
+    register's history is not written at all: a record added is its own current version, stamped by the
+    import (register migration 0071). All inside the import's transaction, so a failed import leaves the
     schema exactly as it was.
+
+    Every index stays and is kept up row by row, in the import's fixed page cache (IMPORT_CACHE_KIB), so
+    memory is the same whatever the size of the file. (Dropping the indexes and building them after the
+    load was 8% faster at a million rows, but SQLite sorts a new index in memory, in this build, which
+    keeps its temporary files there because on disk they are not encrypted: 60 MB more for every million
+    rows. docs/exports.md.)
     """
     held = db.execute("SELECT count(*) FROM episodes").fetchone()[0]
     if rows < BULK_ROWS or rows < held:
         yield None
         return
-    marks = ", ".join("?" * len(BULK_TABLES))
-    indexes = [(name, sql) for name, sql in db.execute(
-        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({marks})",
-        BULK_TABLES).fetchall() if name not in KEPT_WHILE_LOADING]
     names = list(STAMP_TRIGGERS) + list(SET_BASED)
     triggers = [(name, sql) for name, sql in db.execute(
         f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({', '.join('?' * len(names))})",
@@ -319,19 +311,8 @@ def _bulk_load(db, rows: int):
               "rhis": db.execute("SELECT coalesce(max(id), 0) FROM return_home_interviews").fetchone()[0]}
     for name, _ in triggers:
         db.execute(f'DROP TRIGGER "{name}"')
-    for name, _ in indexes:
-        db.execute(f'DROP INDEX "{name}"')
     loading = BulkLoad({name for name, _ in triggers})
     yield loading
-    # SQLite's sorter on a second thread builds the indexes faster. Its spill files stay in memory (this
-    # build's default, TEMP_STORE=2): on disk SQLite writes them unencrypted (docs/exports.md).
-    threads = db.execute("PRAGMA threads").fetchone()[0]
-    db.execute(f"PRAGMA threads = {SORT_THREADS}")
-    try:
-        for _, sql in indexes:
-            db.execute(sql)
-    finally:
-        db.execute(f"PRAGMA threads = {threads}")
     todo = set(SET_BASED) - loading.done
     content = bool(todo & ON_RHI_CONTENT) and db.execute(RHI_CONTENT, before).fetchone() is not None
     for name, sql in triggers:
