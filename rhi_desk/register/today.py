@@ -40,6 +40,14 @@ class Today:
 _NOT_OFFERED = ("not exists (select 1 from rhi_episodes re join return_home_interviews r on r.id = re.rhi "
                 f"where re.episode = e.id and ({counting.offered_sql('r')} or r.outcome is not null))")
 _LIVE = counting.live_sql("e")
+# The two lists of RHIs still waiting (for an offer; offered, for an outcome) read the partial indexes made
+# for them. The register has no statistics (it is never ANALYZEd), and without them SQLite took the index of
+# every RHI's outcome for "outcome IS NULL", or started from the episodes: after a council's history is
+# imported, every old RHI whose outcome the case system never held is such a row (117,000 in the import
+# benchmark's million episodes), and Today took 550 ms instead of under 20 (issue 18). The RHIs awaiting an
+# offer are read first (CROSS JOIN keeps them the outer loop): the chase list itself, never more.
+_AWAITING_OFFER = "return_home_interviews r indexed by rhi_awaiting_offer"
+_AWAITING_OUTCOME = "return_home_interviews r indexed by rhi_awaiting_outcome"
 _ROW = ('e.id, e.episode_id, e.episode_type, e.start, e."end", e.other_la, e.looked_after, e.placement, '
         "e.police_risk, c.child_id, c.name, c.responsible_la, e.allocated_to")
 
@@ -77,8 +85,8 @@ def today(db: sqlite_utils.Database, at: datetime | None = None, overdue_shown: 
         "and not exists (select 1 from rhi_episodes re where re.episode = e.id) "
         "union "
         # ...and RHI records still waiting for an offer, however old (unless another RHI covering
-        # the same return has one).
-        f"select {_ROW} from return_home_interviews r join rhi_episodes re on re.rhi = r.id "
+        # the same return has one): read from the RHIs awaiting an offer (_AWAITING_OFFER).
+        f"select {_ROW} from {_AWAITING_OFFER} cross join rhi_episodes re on re.rhi = r.id "
         "join episodes e on e.id = re.episode join children c on c.id = e.child "
         'where r.offered_at is null and r.outcome is null and e."end" <= :cutoff and e.other_la = 0 '
         f"and {_LIVE} "
@@ -104,7 +112,7 @@ def awaiting_outcome(db: sqlite_utils.Database, at: datetime | None = None) -> l
     lookback = (at - OVERDUE_LOOKBACK).strftime(MINUTE_FORMAT)
     rows = list(db.query(
         'select r.rhi_id, r.offered_at, r.assigned_to, r.interviewer_type, max(e."end") as "end", e.episode_id, '
-        "c.child_id, c.name from return_home_interviews r join rhi_episodes re on re.rhi = r.id "
+        f"c.child_id, c.name from {_AWAITING_OUTCOME} join rhi_episodes re on re.rhi = r.id "
         "join episodes e on e.id = re.episode join children c on c.id = r.child "
         "where r.offered_at is not null and r.outcome is null and r.status != 'signed_off' "
         f"and r.offered_at >= ? and e.other_la = 0 and {_LIVE} "
