@@ -161,6 +161,14 @@ def overdue_at(db: sqlite_utils.Database, moments: list[datetime], cap: int | No
     # imported is most of a million (the headline 8 s instead of a fraction of one, issue 18). The RHIs
     # offered or completed after the moment are two parts for that reason (offered after it; else
     # completed after it, with no offer date): between them the same RHIs as one part with an OR.
+    late_part = f"""
+            select 1 from return_home_interviews r indexed by {{index}}
+            cross join rhi_episodes re on re.rhi = r.id join episodes e on e.id = re.episode
+            where {{which}} and e."end" <= :cut and e.other_la = 0 and {live}
+              and not exists (select 1 from rhi_episodes d join return_home_interviews dr on dr.id = d.rhi
+                              where d.episode = e.id and ({awaiting.format(r='dr')}
+                                                          or (dr.id < r.id and {late.format(r='dr')})))
+              and {not_settled}"""
     sql = f"""
         select count(*) from (
             select 1 from return_home_interviews r indexed by rhi_awaiting_offer
@@ -170,23 +178,10 @@ def overdue_at(db: sqlite_utils.Database, moments: list[datetime], cap: int | No
                               where d.episode = e.id and dr.id < r.id and {awaiting.format(r='dr')})
               and {not_settled}
             union all
-            select 1 from return_home_interviews r indexed by rhi_offered_at
-            cross join rhi_episodes re on re.rhi = r.id join episodes e on e.id = re.episode
-            where r.offered_at > :t
-              and e."end" <= :cut and e.other_la = 0 and {live}
-              and not exists (select 1 from rhi_episodes d join return_home_interviews dr on dr.id = d.rhi
-                              where d.episode = e.id and ({awaiting.format(r='dr')}
-                                                          or (dr.id < r.id and {late.format(r='dr')})))
-              and {not_settled}
+            {late_part.format(index="rhi_offered_at", which="r.offered_at > :t")}
             union all
-            select 1 from return_home_interviews r indexed by rhi_completed_at
-            cross join rhi_episodes re on re.rhi = r.id join episodes e on e.id = re.episode
-            where r.offered_at is null and r.outcome = 'completed' and r.completed_at > :t
-              and e."end" <= :cut and e.other_la = 0 and {live}
-              and not exists (select 1 from rhi_episodes d join return_home_interviews dr on dr.id = d.rhi
-                              where d.episode = e.id and ({awaiting.format(r='dr')}
-                                                          or (dr.id < r.id and {late.format(r='dr')})))
-              and {not_settled}
+            {late_part.format(index="rhi_completed_at",
+                              which="r.offered_at is null and r.outcome = 'completed' and r.completed_at > :t")}
             union all
             select 1 from episodes e where e."end" >= :back and e."end" <= :cut and e.other_la = 0 and {live}
               and not exists (select 1 from rhi_episodes re where re.episode = e.id)
