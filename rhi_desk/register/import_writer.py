@@ -219,12 +219,13 @@ class _Writer:
         """Checking only: add the episode ids of these good rows and of the bad rows met since to those seen,
         and note whether one was seen before (the file is then read again to name every repeated row)."""
         plan = self.plan
-        ids = [(v[0],) for v in batch]
         bad = plan.bad_ids
+        if plan.repeated_ids:
+            bad.clear()  # known already: the bad rows' ids are dropped all the same, so that they never pile up
+            return
+        ids = [(v[0],) for v in batch]
         while bad:
             ids.append((bad.popleft(),))
-        if plan.repeated_ids:
-            return  # known already: the bad rows' ids are taken all the same, so that they never pile up
         conn = self.db.conn
         before = conn.total_changes
         conn.executemany("INSERT OR IGNORE INTO temp.episode_import_seen VALUES (?)", ids)

@@ -44,8 +44,8 @@ _LIVE = counting.live_sql("e")
 # for them. The register has no statistics (it is never ANALYZEd), and without them SQLite took the index of
 # every RHI's outcome for "outcome IS NULL", or started from the episodes: after a council's history is
 # imported, every old RHI whose outcome the case system never held is such a row (117,000 in the import
-# benchmark's million episodes), and Today took 550 ms instead of under 20 (issue 18). The RHIs awaiting an
-# offer are read first (CROSS JOIN keeps them the outer loop): the chase list itself, never more.
+# benchmark's million episodes), and Today took 585 ms instead of 2 (issue 18). The RHIs waiting are read
+# first (CROSS JOIN keeps them the outer loop): the chase list itself, never more.
 _AWAITING_OFFER = "return_home_interviews r indexed by rhi_awaiting_offer"
 _AWAITING_OUTCOME = "return_home_interviews r indexed by rhi_awaiting_outcome"
 _ROW = ('e.id, e.episode_id, e.episode_type, e.start, e."end", e.other_la, e.looked_after, e.placement, '
@@ -112,7 +112,7 @@ def awaiting_outcome(db: sqlite_utils.Database, at: datetime | None = None) -> l
     lookback = (at - OVERDUE_LOOKBACK).strftime(MINUTE_FORMAT)
     rows = list(db.query(
         'select r.rhi_id, r.offered_at, r.assigned_to, r.interviewer_type, max(e."end") as "end", e.episode_id, '
-        f"c.child_id, c.name from {_AWAITING_OUTCOME} join rhi_episodes re on re.rhi = r.id "
+        f"c.child_id, c.name from {_AWAITING_OUTCOME} cross join rhi_episodes re on re.rhi = r.id "
         "join episodes e on e.id = re.episode join children c on c.id = r.child "
         "where r.offered_at is not null and r.outcome is null and r.status != 'signed_off' "
         f"and r.offered_at >= ? and e.other_la = 0 and {_LIVE} "

@@ -364,7 +364,7 @@ def _schema(db) -> list:
 
 def test_a_bulk_import_keeps_the_same_history_as_one_row_at_a_time(tmp_path, monkeypatch):
     SET_BASED = episode_import.SET_BASED
-    """A first import (bulk: indexes built after, history written set-based) records exactly what the
+    """A first import (bulk: other areas' triggers set aside, history written set-based) records exactly what the
     register's triggers record row by row, and leaves every index and trigger in place."""
     from rhi_desk import installs
     from rhi_desk.db import connect
