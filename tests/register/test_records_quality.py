@@ -1,7 +1,7 @@
 """The data-quality list: each check, on records valid one by one but doubtful together."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 import time_machine
@@ -118,3 +118,45 @@ def test_check_command_prints_the_same_list(hub_db, tmp_path, cli):
 def test_check_command_on_clean_records(hub_db, cli):
     result = cli("check")
     assert result.exit_code == 0 and "No data-quality issues" in result.output
+
+
+# DfE rule 574 as a window function over each child's episodes in start order: how the overlap checks were
+# first written, kept here as the oracle for the one-pass reading that replaced it.
+WINDOWED_OVERLAPS = """
+    WITH ordered AS (
+        SELECT e.child, e.episode_id, e.start, e."end",
+               max(coalesce(e."end", '9999-12-31 23:59'))
+                   OVER (by_start ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS latest_end,
+               lag(e.episode_id) OVER by_start AS previous_id, lag(e."end") OVER by_start AS previous_end
+        FROM episodes e WHERE e.voided_at IS NULL
+        WINDOW by_start AS (PARTITION BY e.child ORDER BY e.start, e.id))
+    SELECT c.child_id, o.episode_id, o.latest_end = '9999-12-31 23:59', o.previous_id, o.previous_end
+    FROM ordered o JOIN children c ON c.id = o.child WHERE o.start < o.latest_end
+"""
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_overlaps_are_those_a_window_over_each_childs_episodes_finds(hub_db, tmp_path, seed):
+    """Random histories with ties, open and voided episodes, nested and chained overlaps: the same episodes,
+    the same kind (open or ended) and the same earlier episode named as the window function's."""
+    import random
+
+    rng = random.Random(seed)
+    rows = []
+    for n in range(300):
+        start = datetime(2017, 5, 1) + timedelta(hours=rng.choice([0, 1, 1, 2, 3]) * rng.randrange(0, 40))
+        end = "" if rng.random() < 0.08 else start + timedelta(hours=rng.choice([1, 2, 5, 30, 80]))
+        rows.append(row(f"E{n:03d}", f"C{rng.randrange(12)}", start=start.strftime("%Y-%m-%d %H:%M"),
+                        end=end.strftime("%Y-%m-%d %H:%M") if end else ""))
+    load(hub_db, tmp_path, rows)
+    hub_db.execute("UPDATE episodes SET voided_at = '2018-01-01 00:00' WHERE id % 17 = 0")
+    expected = {(child, episode, "started_while_open" if is_open else "overlap",
+                 previous if is_open and previous_end is None else None)
+                for child, episode, is_open, previous, previous_end in hub_db.execute(WINDOWED_OVERLAPS)}
+    issues = [i for i in data_quality.find_issues(hub_db) if i.rule == "574"]
+    got = {(i.child_id, i.episode_id, i.check,
+            i.description.split("(")[2].split(")")[0] if i.check == "started_while_open" and
+            i.description.count("(") > 1 else None) for i in issues}
+    assert len(expected) > 20 and {kind for *_, kind, _ in expected} == {"overlap", "started_while_open"}
+    assert got == expected
+    assert len(issues) == len(expected)
