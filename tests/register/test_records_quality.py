@@ -1,6 +1,7 @@
 """The data-quality list: each check, on records valid one by one but doubtful together."""
 from __future__ import annotations
 
+import random
 from datetime import datetime, timedelta
 
 import pytest
@@ -130,7 +131,7 @@ WINDOWED_OVERLAPS = """
                lag(e.episode_id) OVER by_start AS previous_id, lag(e."end") OVER by_start AS previous_end
         FROM episodes e WHERE e.voided_at IS NULL
         WINDOW by_start AS (PARTITION BY e.child ORDER BY e.start, e.id))
-    SELECT c.child_id, o.episode_id, o.latest_end = '9999-12-31 23:59', o.previous_id, o.previous_end
+    SELECT c.child_id, o.episode_id, o.start, o.latest_end = '9999-12-31 23:59', o.previous_id, o.previous_end
     FROM ordered o JOIN children c ON c.id = o.child WHERE o.start < o.latest_end
 """
 
@@ -138,9 +139,7 @@ WINDOWED_OVERLAPS = """
 @pytest.mark.parametrize("seed", range(6))
 def test_overlaps_are_those_a_window_over_each_childs_episodes_finds(hub_db, tmp_path, seed):
     """Random histories with ties, open and voided episodes, nested and chained overlaps: the same episodes,
-    the same kind (open or ended) and the same earlier episode named as the window function's."""
-    import random
-
+    the same kind (open or ended) and the same earlier episode named, as the window function finds."""
     rng = random.Random(seed)
     rows = []
     for n in range(300):
@@ -150,13 +149,21 @@ def test_overlaps_are_those_a_window_over_each_childs_episodes_finds(hub_db, tmp
                         end=end.strftime("%Y-%m-%d %H:%M") if end else ""))
     load(hub_db, tmp_path, rows)
     hub_db.execute("UPDATE episodes SET voided_at = '2018-01-01 00:00' WHERE id % 17 = 0")
+
+    def named(is_open, start, previous, previous_end):
+        """The earlier episode the description names in brackets, as the window function's row gives it."""
+        if is_open:
+            return previous if previous_end is None else None
+        return f"{previous}, ended {previous_end}" if previous_end and start < previous_end else None
+
     expected = {(child, episode, "started_while_open" if is_open else "overlap",
-                 previous if is_open and previous_end is None else None)
-                for child, episode, is_open, previous, previous_end in hub_db.execute(WINDOWED_OVERLAPS)}
+                 named(is_open, start, previous, previous_end))
+                for child, episode, start, is_open, previous, previous_end in hub_db.execute(WINDOWED_OVERLAPS)}
     issues = [i for i in data_quality.find_issues(hub_db) if i.rule == "574"]
+    # "Episode E1 starts (2017-05-01 10:00) before an earlier episode (E0, ended ...) ended: ..."
     got = {(i.child_id, i.episode_id, i.check,
-            i.description.split("(")[2].split(")")[0] if i.check == "started_while_open" and
-            i.description.count("(") > 1 else None) for i in issues}
-    assert len(expected) > 20 and {kind for *_, kind, _ in expected} == {"overlap", "started_while_open"}
+            i.description.split("(")[2].split(")")[0] if i.description.count("(") > 1 else None) for i in issues}
+    assert len(expected) > 20 and {kind for _, _, kind, _ in expected} == {"overlap", "started_while_open"}
+    assert any(name for *_, name in expected)
     assert got == expected
     assert len(issues) == len(expected)
