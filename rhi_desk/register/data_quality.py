@@ -26,7 +26,11 @@ Voided episodes are left out of every check. RHI dates are compared by day,
 because imported offers and completions carry a date only.
 
 Each check is one query; the overlap checks read each child's episodes in the order they started (the
-``episodes_child_start`` index) in one pass, so the list stays quick with years of history.
+``episodes_child_start`` index) in one pass. The list is kept between visits (register migration 0075): the
+register's triggers mark each child whose records change, and a visit checks only those children again, so
+the list opens at once with years of history (a whole register is checked only on the first visit, after a
+first import, and when a check changes: RULES_VERSION). ``find_issues_afresh`` checks everyone, as a test of
+the kept list.
 """
 from __future__ import annotations
 
@@ -34,11 +38,15 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from rhi_desk.db import OperationalError, write_transaction
 from rhi_desk.register import counting
 
 # An interview held this long after the return is about a different time in the child's life: it
 # probably should not count as the RHI for that episode.
 STALE_COVER_DAYS = 30
+
+# Change this whenever a check, its wording or what it reads changes: every child's issues are then found again.
+RULES_VERSION = "2026-12-06.1"
 
 
 @dataclass(frozen=True)
@@ -82,16 +90,116 @@ def _when(text: str | None) -> str:
 
 
 def find_issues(db: sqlite_utils.Database) -> list[Issue]:
-    """Every data-quality issue in the register, ordered by child then episode."""
-    issues: list[Issue] = []
-    issues += _single_episode_issues(db)
-    issues += _overlaps(db)
-    issues += _rhi_issues(db)
-    issues += _children_without_birth_date(db)
-    issues += _adult_episodes(db)
-    issues += _stale_covers(db)
-    issues.sort(key=lambda i: (i.child_id, i.episode_id or "", list(CHECKS).index(i.check)))
-    return issues
+    """Every data-quality issue in the register, ordered by child then episode.
+
+    The kept list, with the children marked since checked again first; when someone else holds the write lock
+    (a big import), those children are checked for this visit alone and the list is kept next time.
+    """
+    if not _keep(db):
+        with _reading(db):
+            pending = "data_quality_pending"
+            if not _rules_current(db):
+                return _sorted(issue for _, issue in _check(db, None))
+            kept = db.execute(f"SELECT {_KEPT_COLUMNS} FROM data_quality_issues WHERE child NOT IN "
+                              f"(SELECT child FROM {pending})").fetchall()
+            return _sorted([Issue(*row) for row in kept] + [issue for _, issue in _check(db, pending)])
+    return _sorted(Issue(*row) for row in db.execute(f"SELECT {_KEPT_COLUMNS} FROM data_quality_issues"))
+
+
+def find_issues_afresh(db: sqlite_utils.Database) -> list[Issue]:
+    """Every issue, every child checked now (what the kept list must always equal)."""
+    return _sorted(issue for _, issue in _check(db, None))
+
+
+_KEPT_COLUMNS = "check_name, rule, description, child_id, episode_id, rhi_id"
+QUICK_WAIT_MS = 200  # a visit waits this long for the write lock, then checks the changed children for itself
+
+
+def _keep(db) -> bool:
+    """Check the marked children again and keep their issues; False when the register is busy being written."""
+    conn = db.conn
+    if conn.in_transaction:
+        return False  # inside someone else's transaction: read, never write
+    waited = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    conn.execute(f"PRAGMA busy_timeout = {QUICK_WAIT_MS}")
+    try:
+        with write_transaction(db):
+            if not _rules_current(db):
+                db.execute("DELETE FROM data_quality_issues")
+                db.execute("DELETE FROM data_quality_pending")
+                found = _check(db, None)
+                db.execute("UPDATE data_quality_state SET rules = ? WHERE id = 1", [RULES_VERSION])
+            elif db.execute("SELECT EXISTS (SELECT 1 FROM data_quality_pending)").fetchone()[0]:
+                db.execute("DELETE FROM data_quality_issues WHERE child IN (SELECT child FROM data_quality_pending)")
+                found = _check(db, "data_quality_pending")
+                db.execute("DELETE FROM data_quality_pending")
+            else:
+                return True
+            db.conn.executemany(
+                "INSERT INTO data_quality_issues (child, check_name, rule, description, child_id, episode_id, "
+                "rhi_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(child, i.check, i.rule, i.description, i.child_id, i.episode_id, i.rhi_id) for child, i in found])
+        return True
+    except OperationalError as exc:
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            raise
+        return False
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {waited}")
+
+
+class _reading:
+    """One consistent view of the register for a read of several statements (joining a transaction open)."""
+
+    def __init__(self, db):
+        self.conn, self.began = db.conn, False
+
+    def __enter__(self):
+        if not self.conn.in_transaction:
+            self.conn.execute("BEGIN")
+            self.began = True
+
+    def __exit__(self, *exc):
+        if self.began:
+            self.conn.execute("ROLLBACK")
+
+
+def _rules_current(db) -> bool:
+    return db.execute("SELECT rules FROM data_quality_state WHERE id = 1").fetchone() == (RULES_VERSION,)
+
+
+def _sorted(issues) -> list[Issue]:
+    order = {check: n for n, check in enumerate(CHECKS)}
+    return sorted(issues, key=lambda i: (i.child_id, i.episode_id or "", order[i.check]))
+
+
+def _check(db, only: str | None) -> list[tuple[int, Issue]]:
+    """(child's row id, issue) for every child, or ``only`` those in that table (data_quality_pending)."""
+    scope = _Scope(only)
+    found: list[tuple[int, Issue]] = []
+    found += _single_episode_issues(db, scope)
+    found += _overlaps(db, scope)
+    found += _rhi_issues(db, scope)
+    found += _children_without_birth_date(db, scope)
+    found += _adult_episodes(db, scope)
+    found += _stale_covers(db, scope)
+    return found
+
+
+class _Scope:
+    """The FROM clause each check starts from: every record, or only the records of the children in ``only``
+    (read first, each child's records then found through the child's index)."""
+
+    def __init__(self, only: str | None):
+        def limited(table: str, column: str, index: str = "") -> str:
+            if only is None:
+                return f"{table}{index}"
+            return f"{only} p CROSS JOIN {table}{index} ON {column} = p.child"
+
+        self.episodes = limited("episodes e", "e.child")
+        self.episodes_by_start = limited("episodes e", "e.child", " INDEXED BY episodes_child_start")
+        self.rhis = limited("return_home_interviews r", "r.child")
+        self.children = limited("children c", "c.id")
 
 
 def counts(issues: list[Issue]) -> dict[str, int]:
@@ -102,18 +210,19 @@ def counts(issues: list[Issue]) -> dict[str, int]:
     return {check: found[check] for check in CHECKS if check in found}
 
 
-def _issue(check: str, description: str, child_id: str, episode_id=None, rhi_id=None) -> Issue:
-    return Issue(check, CHECKS[check][0], description, child_id, episode_id, rhi_id)
+def _issue(check: str, description: str, child: tuple, episode_id=None, rhi_id=None) -> tuple[int, Issue]:
+    """``child``: the child's (row id, child_id)."""
+    return child[0], Issue(check, CHECKS[check][0], description, child[1], episode_id, rhi_id)
 
 
-def _single_episode_issues(db) -> list[Issue]:
+def _single_episode_issues(db, scope: _Scope) -> list[tuple[int, Issue]]:
     valid_start = _VALID_MINUTE.format(col="e.start")
     valid_end = _VALID_MINUTE.format(col='e."end"')
     sql = f"""
-        SELECT c.child_id, c.date_of_birth, e.episode_id, e.episode_type, e.start, e."end",
+        SELECT c.id, c.child_id, c.date_of_birth, e.episode_id, e.episode_type, e.start, e."end",
                coalesce(e.start, '') <> '' AND NOT {valid_start} AS bad_start,
                coalesce(e."end", '') <> '' AND NOT {valid_end} AS bad_end
-        FROM episodes e JOIN children c ON c.id = e.child
+        FROM {scope.episodes} JOIN children c ON c.id = e.child
         WHERE e.voided_at IS NULL AND (coalesce(e.start, '') = '' OR NOT {valid_start}
            OR (coalesce(e."end", '') <> '' AND NOT {valid_end})
            OR coalesce(e.episode_type, '') NOT IN ('missing', 'away')
@@ -121,7 +230,8 @@ def _single_episode_issues(db) -> list[Issue]:
            OR (c.date_of_birth IS NOT NULL AND substr(e.start, 1, 10) <= c.date_of_birth))
     """
     issues = []
-    for child_id, dob, episode_id, kind, start, end, bad_start, bad_end in db.execute(sql):
+    for pk, child_id, dob, episode_id, kind, start, end, bad_start, bad_end in db.execute(sql):
+        child_id = (pk, child_id)
         kind = kind or ""
         if not kind:
             if start:
@@ -162,33 +272,34 @@ OPEN = "9999-12-31 23:59"  # an episode with no end is open: it overlaps whateve
 # window function's running max (PARTITION BY child ORDER BY start, id), which took 5.8 s against 2.3 s on a
 # register of a million imported episodes (tests/register/test_records_quality.py checks the two agree).
 _BY_CHILD_AND_START = """
-    SELECT c.child_id, e.episode_id, e.start, e."end" FROM episodes e INDEXED BY episodes_child_start
+    SELECT c.id, c.child_id, e.episode_id, e.start, e."end" FROM {episodes}
     JOIN children c ON c.id = e.child
     WHERE e.voided_at IS NULL ORDER BY e.child, e.start, e.id
 """
 
 
-def _overlaps(db) -> list[Issue]:
+def _overlaps(db, scope: _Scope) -> list[tuple[int, Issue]]:
     """Episodes starting before an earlier episode of the same child has ended (or while it is open)."""
     issues = []
     child = latest = previous_id = previous_end = None
-    for child_id, episode_id, start, end in db.execute(_BY_CHILD_AND_START):
-        if child_id != child:
-            child, latest = child_id, None
+    for pk, child_id, episode_id, start, end in db.execute(_BY_CHILD_AND_START.format(
+            episodes=scope.episodes_by_start)):
+        if pk != child:
+            child, latest = pk, None
         elif start < latest and latest == OPEN:
             issues.append(_issue(
                 "started_while_open",
                 f"Episode {episode_id} starts ({start}) while an earlier episode"
                 + (f" ({previous_id})" if previous_end is None else "")
                 + " is still open: record when the child returned from the earlier one, or correct the start",
-                child_id, episode_id))
+                (pk, child_id), episode_id))
         elif start < latest:
             issues.append(_issue(
                 "overlap",
                 f"Episode {episode_id} starts ({start}) before an earlier episode"
                 + (f" ({previous_id}, ended {previous_end})" if previous_end and start < previous_end else "")
                 + " ended: correct the times, or merge the episodes if they are one",
-                child_id, episode_id))
+                (pk, child_id), episode_id))
         closes = end if end is not None else OPEN
         if latest is None or closes > latest:
             latest = closes
@@ -196,10 +307,10 @@ def _overlaps(db) -> list[Issue]:
     return issues
 
 
-def _rhi_issues(db) -> list[Issue]:
-    sql = """
-        SELECT c.child_id, e.episode_id, r.rhi_id, r.outcome, r.offered_at, r.completed_at, e.start, e."end"
-        FROM return_home_interviews r
+def _rhi_issues(db, scope: _Scope) -> list[tuple[int, Issue]]:
+    sql = f"""
+        SELECT c.id, c.child_id, e.episode_id, r.rhi_id, r.outcome, r.offered_at, r.completed_at, e.start, e."end"
+        FROM {scope.rhis}
         JOIN rhi_episodes re ON re.rhi = r.id
         JOIN episodes e ON e.id = re.episode
         JOIN children c ON c.id = r.child
@@ -211,7 +322,8 @@ def _rhi_issues(db) -> list[Issue]:
     """
     issues = []
     reported_no_offer = set()
-    for child_id, episode_id, rhi_id, outcome, offered, completed, start, end in db.execute(sql):
+    for pk, child_id, episode_id, rhi_id, outcome, offered, completed, start, end in db.execute(sql):
+        child_id = (pk, child_id)
         if outcome == "completed" and offered is None and rhi_id not in reported_no_offer:
             reported_no_offer.add(rhi_id)
             issues.append(_issue("rhi_completed_without_offer",
@@ -236,36 +348,37 @@ def _rhi_issues(db) -> list[Issue]:
     return issues
 
 
-def _children_without_birth_date(db) -> list[Issue]:
-    sql = """
-        SELECT c.child_id FROM children c
+def _children_without_birth_date(db, scope: _Scope) -> list[tuple[int, Issue]]:
+    sql = f"""
+        SELECT c.id, c.child_id FROM {scope.children}
         WHERE (c.date_of_birth IS NULL OR c.date_of_birth = '')
           AND EXISTS (SELECT 1 FROM episodes e WHERE e.child = c.id AND e.looked_after = 1 AND e.other_la = 0
                       AND e.voided_at IS NULL)
     """
     return [_issue("no_date_of_birth", f"Child {child_id} is looked after by us but has no date of birth, which "
-                                       f"the DfE return needs: record it", child_id)
-            for (child_id,) in db.execute(sql)]
+                                       f"the DfE return needs: record it", (pk, child_id))
+            for pk, child_id in db.execute(sql)]
 
 
-def _adult_episodes(db) -> list[Issue]:
+def _adult_episodes(db, scope: _Scope) -> list[tuple[int, Issue]]:
     """Episodes on or after the 18th birthday: not a child's, so counted nowhere (``counting.adult_sql``)."""
     sql = f"""
-        SELECT c.child_id, c.date_of_birth, e.episode_id, e.start FROM episodes e JOIN children c ON c.id = e.child
+        SELECT c.id, c.child_id, c.date_of_birth, e.episode_id, e.start FROM {scope.episodes}
+        JOIN children c ON c.id = e.child
         WHERE e.voided_at IS NULL AND {counting.adult_sql()}
     """
     return [_issue("adult_episode", f"Episode {episode_id} starts on {start[:10]}, on or after the child's 18th "
                                     f"birthday (born {dob}), so it is not a child's missing episode and no figure "
                                     f"counts it: void it if it was recorded by mistake, or correct the date of birth",
-                   child_id, episode_id)
-            for child_id, dob, episode_id, start in db.execute(sql)]
+                   (pk, child_id), episode_id)
+            for pk, child_id, dob, episode_id, start in db.execute(sql)]
 
 
-def _stale_covers(db) -> list[Issue]:
+def _stale_covers(db, scope: _Scope) -> list[tuple[int, Issue]]:
     """Completed RHIs covering an episode that ended more than 30 days before the interview was held."""
     sql = f"""
-        SELECT c.child_id, e.episode_id, r.rhi_id, e."end", r.completed_at
-        FROM return_home_interviews r JOIN rhi_episodes re ON re.rhi = r.id
+        SELECT c.id, c.child_id, e.episode_id, r.rhi_id, e."end", r.completed_at
+        FROM {scope.rhis} JOIN rhi_episodes re ON re.rhi = r.id
         JOIN episodes e ON e.id = re.episode JOIN children c ON c.id = r.child
         WHERE e.voided_at IS NULL AND r.outcome = 'completed' AND r.completed_at IS NOT NULL AND e."end" IS NOT NULL
           AND julianday(substr(r.completed_at, 1, 10)) - julianday(substr(e."end", 1, 10)) > {STALE_COVER_DAYS}
@@ -273,5 +386,5 @@ def _stale_covers(db) -> list[Issue]:
     return [_issue("rhi_covers_old_episode",
                    f"The RHI held on {completed[:10]} covers episode {episode_id}, which ended on {end[:10]}, more "
                    f"than {STALE_COVER_DAYS} days before: check it really was about that episode, or take the "
-                   f"episode off the interview", child_id, episode_id, rhi_id)
-            for child_id, episode_id, rhi_id, end, completed in db.execute(sql)]
+                   f"episode off the interview", (pk, child_id), episode_id, rhi_id)
+            for pk, child_id, episode_id, rhi_id, end, completed in db.execute(sql)]

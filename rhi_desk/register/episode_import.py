@@ -238,6 +238,16 @@ SET_BASED = {
                                   "SELECT DISTINCT substr(e.start, 1, 7) FROM rhi_episodes re JOIN episodes e "
                                   "ON e.id = re.episode WHERE re.rhi > :rhis AND re.episode <= :episodes "
                                   "AND e.start IS NOT NULL"),
+    # The children whose data-quality issues are to be found again (register/data_quality.py, migration 0075).
+    # (The writer marks every child the file names itself, _Writer.finish; these mark them after the load
+    # otherwise.)
+    "data_quality_episode_insert": ("cb44b4b8efd7", "INSERT OR IGNORE INTO data_quality_pending (child) "
+                                    "SELECT DISTINCT child FROM episodes WHERE id > :episodes"),
+    "data_quality_rhi_insert": ("a5652beacd7d", "INSERT OR IGNORE INTO data_quality_pending (child) "
+                                "SELECT DISTINCT child FROM return_home_interviews WHERE id > :rhis"),
+    "data_quality_link_insert": ("24b74dcfbfb0", "INSERT OR IGNORE INTO data_quality_pending (child) "
+                                 "SELECT DISTINCT r.child FROM rhi_episodes re JOIN return_home_interviews r "
+                                 "ON r.id = re.rhi WHERE re.rhi > :rhis OR re.episode > :episodes"),
     # Interviews to read into the picture (intelligence): none of the import's, whose answers are empty.
     "intel_rhi_added": ("34417611083b", "INSERT OR IGNORE INTO intel_pending (rhi) SELECT id FROM "
                         "return_home_interviews WHERE id > :rhis AND answers IS NOT NULL "

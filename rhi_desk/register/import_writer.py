@@ -62,6 +62,10 @@ class _Writer:
     MONTHS = "INSERT OR IGNORE INTO report_months_changed (month) VALUES (?)"
     EPISODE_MONTH = ("INSERT OR IGNORE INTO report_months_changed (month) SELECT substr(start, 1, 7) FROM episodes "
                      "WHERE id = ? AND start IS NOT NULL")
+    # The children of the records the import adds, marked for the data-quality list to check again (register
+    # migration 0075), gathered as the batches pass and written once, after the last.
+    QUALITY = ("data_quality_episode_insert", "data_quality_rhi_insert", "data_quality_link_insert")
+    QUALITY_MARK = "INSERT OR IGNORE INTO data_quality_pending (child) VALUES (?)"
     # The import writes no RHI with answers or an assignee, so the triggers on either have nothing to do.
     NO_CONTENT = ("intel_rhi_added", "intel_rhi_episode_added", "rhi_not_done_code_on_insert",
                   "rhi_assignee_on_insert")
@@ -101,9 +105,10 @@ class _Writer:
         # In a bulk load (episode_import.BulkLoad), the set-aside triggers' effects this writer makes itself.
         self.own: set = set()
         self.months: set = set()
+        self.marked: set = set()  # children to mark for the data-quality list (QUALITY), when set aside
         if write and loading is not None:
-            self.own = {"rhi_history_insert", "report_months_episode_insert", "report_months_link_insert"} \
-                & loading.set_aside
+            self.own = {"rhi_history_insert", "report_months_episode_insert", "report_months_link_insert",
+                        *self.QUALITY} & loading.set_aside
             loading.done.update(self.own, self.NO_CONTENT)
         self.new = self.changed = 0
         if write:
@@ -196,6 +201,8 @@ class _Writer:
                     rhi_pk = None
                     if "rhi" in changes and old[9] is None:  # the held episode gains an RHI
                         rhi_pk, next_rhi = next_rhi, next_rhi + 1
+                        if "data_quality_rhi_insert" in self.own:
+                            self.marked.add(child_pks[values[1]])
                     _update_episode(self.db, old, values, changes, child_pks, self.by, stamp,
                                     self.result.file_name, rhi_pk, self.own)
         self.next_episode, self.next_rhi = next_episode, next_rhi
@@ -206,6 +213,8 @@ class _Writer:
             first_rhi = next((row[9] for row in staged if row[9]), None)
             if "report_months_episode_insert" in own:
                 self.months.update({row[4][:7] for row in staged})
+            if "data_quality_episode_insert" in own:
+                self.marked.update({row[2] for row in staged})
             with self.overlap():  # one long step each: the next rows are checked meanwhile
                 execute(self.insert_episode)
                 if first_rhi:
@@ -241,6 +250,7 @@ class _Writer:
         if not self.write:
             return
         self.db.conn.executemany(self.MONTHS, [(month,) for month in sorted(self.months)])
+        self.db.conn.executemany(self.QUALITY_MARK, [(pk,) for pk in sorted(self.marked)])
         fresh, names = self.fresh, self.names
         self.db.conn.executemany(self.insert_child, [
             (pk, child_id, dob, *fresh[child_id][1:3], fresh[child_id][3] or "", names.get(child_id, ""))

@@ -389,15 +389,18 @@ def test_a_bulk_import_keeps_the_same_history_as_one_row_at_a_time(tmp_path, mon
             import_episodes(db, later)  # the triggers are back: a later change closes the old version
             found[name] = _history(db)
             # What other areas' triggers keep for each record added: the months to count again, the interviews
-            # to read, each RHI's version, coded reason and assignee.
+            # to read, the children whose data quality is to be checked again, each RHI's version, coded reason
+            # and assignee.
             found[name]["derived"] = [db.execute("select month from report_months_changed order by 1").fetchall(),
                                       db.execute("select rhi from intel_pending order by 1").fetchall(),
+                                      db.execute("select child from data_quality_pending order by 1").fetchall(),
                                       db.execute("select id, version, not_done_code, assigned_user, assigned_org "
                                                  "from return_home_interviews order by id").fetchall()]
             assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
             db.conn.close()
     assert found["bulk"] == found["row by row"] == found["bulk, other triggers unknown"]
-    assert len(found["bulk"]["derived"][0]) == 12 and len(found["bulk"]["derived"][2]) == 200
+    assert len(found["bulk"]["derived"][0]) == 12 and len(found["bulk"]["derived"][3]) == 200
+    assert len(found["bulk"]["derived"][2]) == 40  # every child of the file
     assert len(found["bulk"]["episodes"]) == 305 and len(found["bulk"]["links"]) == 200
     # Only the five replaced versions are history: the records themselves are the current versions.
     closed = [v for v in found["bulk"]["episodes"] if v[-1] is not None]

@@ -61,6 +61,10 @@ def test_an_empty_register_or_a_field_install_is_left_alone(hub_db, field_db, tm
 
 def test_the_background_warm_up_fills_the_months_of_the_hub_file(hub_db, db_path):
     _register(hub_db)
+    # An overlap for the data-quality list, which the same thread checks and keeps.
+    add_episode(hub_db, "E9", hub_db.execute("select id from children where child_id = 'C1'").fetchone()[0],
+                "2016-07-01 22:30", "2016-07-02 09:00")
+    assert hub_db.execute("select count(*) from data_quality_pending").fetchone()[0] > 0
     thread = warm_up.start(str(db_path), after=0)
     deadline = time.monotonic() + 30
     while thread.is_alive() and time.monotonic() < deadline:
@@ -69,5 +73,7 @@ def test_the_background_warm_up_fills_the_months_of_the_hub_file(hub_db, db_path
     db = connect(db_path, migrate=False)
     try:
         assert "2015-03" in _kept(db) and "2017-11" in _kept(db)
+        assert db.execute("select count(*) from data_quality_pending").fetchone()[0] == 0
+        assert db.execute("select check_name, episode_id from data_quality_issues").fetchall() == [("overlap", "E9")]
     finally:
         db.conn.close()
