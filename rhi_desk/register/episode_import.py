@@ -241,13 +241,19 @@ SET_BASED = {
     # The children whose data-quality issues are to be found again (register/data_quality.py, migration 0075).
     # (The writer marks every child the file names itself, _Writer.finish; these mark them after the load
     # otherwise.)
-    "data_quality_episode_insert": ("cb44b4b8efd7", "INSERT OR IGNORE INTO data_quality_pending (child) "
-                                    "SELECT DISTINCT child FROM episodes WHERE id > :episodes"),
-    "data_quality_rhi_insert": ("a5652beacd7d", "INSERT OR IGNORE INTO data_quality_pending (child) "
-                                "SELECT DISTINCT child FROM return_home_interviews WHERE id > :rhis"),
-    "data_quality_link_insert": ("24b74dcfbfb0", "INSERT OR IGNORE INTO data_quality_pending (child) "
+    "data_quality_episode_insert": ("ffbd103dd616", "INSERT OR IGNORE INTO data_quality_pending (child) "
+                                    "SELECT DISTINCT child FROM episodes WHERE id > :episodes; "
+                                    "DELETE FROM data_quality_issues WHERE child IN (SELECT child FROM "
+                                    "data_quality_pending)"),
+    "data_quality_rhi_insert": ("627c998423eb", "INSERT OR IGNORE INTO data_quality_pending (child) "
+                                "SELECT DISTINCT child FROM return_home_interviews WHERE id > :rhis; "
+                                "DELETE FROM data_quality_issues WHERE child IN (SELECT child FROM "
+                                "data_quality_pending)"),
+    "data_quality_link_insert": ("bcfdef436700", "INSERT OR IGNORE INTO data_quality_pending (child) "
                                  "SELECT DISTINCT r.child FROM rhi_episodes re JOIN return_home_interviews r "
-                                 "ON r.id = re.rhi WHERE re.rhi > :rhis OR re.episode > :episodes"),
+                                 "ON r.id = re.rhi WHERE re.rhi > :rhis OR re.episode > :episodes; "
+                                 "DELETE FROM data_quality_issues WHERE child IN (SELECT child FROM "
+                                 "data_quality_pending)"),
     # Interviews to read into the picture (intelligence): none of the import's, whose answers are empty.
     "intel_rhi_added": ("34417611083b", "INSERT OR IGNORE INTO intel_pending (rhi) SELECT id FROM "
                         "return_home_interviews WHERE id > :rhis AND answers IS NOT NULL "
@@ -327,7 +333,8 @@ def _bulk_load(db, rows: int):
     content = bool(todo & ON_RHI_CONTENT) and db.execute(RHI_CONTENT, before).fetchone() is not None
     for name, sql in triggers:
         if name in todo and (content or name not in ON_RHI_CONTENT):
-            db.execute(SET_BASED[name][1], before)
+            for statement in SET_BASED[name][1].split("; "):
+                db.execute(statement, before)
         db.execute(sql)
 
 

@@ -66,6 +66,7 @@ class _Writer:
     # migration 0075), gathered as the batches pass and written once, after the last.
     QUALITY = ("data_quality_episode_insert", "data_quality_rhi_insert", "data_quality_link_insert")
     QUALITY_MARK = "INSERT OR IGNORE INTO data_quality_pending (child) VALUES (?)"
+    QUALITY_FORGET = "DELETE FROM data_quality_issues WHERE child = ?"
     # The import writes no RHI with answers or an assignee, so the triggers on either have nothing to do.
     NO_CONTENT = ("intel_rhi_added", "intel_rhi_episode_added", "rhi_not_done_code_on_insert",
                   "rhi_assignee_on_insert")
@@ -250,7 +251,9 @@ class _Writer:
         if not self.write:
             return
         self.db.conn.executemany(self.MONTHS, [(month,) for month in sorted(self.months)])
-        self.db.conn.executemany(self.QUALITY_MARK, [(pk,) for pk in sorted(self.marked)])
+        marked = [(pk,) for pk in sorted(self.marked)]
+        self.db.conn.executemany(self.QUALITY_MARK, marked)
+        self.db.conn.executemany(self.QUALITY_FORGET, marked)
         fresh, names = self.fresh, self.names
         self.db.conn.executemany(self.insert_child, [
             (pk, child_id, dob, *fresh[child_id][1:3], fresh[child_id][3] or "", names.get(child_id, ""))

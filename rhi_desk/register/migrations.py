@@ -439,9 +439,9 @@ def m0074_rhi_history_by_rhi(db):
 # and the children whose records changed since, found again on the next visit. At 1,000,000 episodes finding
 # every issue afresh reads the whole register (8-13 s); a visit now checks only the children changed since.
 # Every record a check reads marks its child: an episode (its own child before and after, and the children
-# of the RHIs covering it), an RHI, a link between the two (the RHI's child) and a child themself. A first
-# import marks its children itself (episode_import.SET_BASED). The rules' version is NULL here, so the first
-# visit finds every child's issues.
+# of the RHIs covering it), an RHI, a link between the two (the RHI's child) and a child themself; the mark
+# also forgets the child's kept issues. A first import marks its children itself (episode_import.SET_BASED).
+# The rules' version is NULL here, so the first visit finds every child's issues.
 _QUALITY_MARKS = {
     "data_quality_episode_insert": "AFTER INSERT ON episodes BEGIN {mark_new} END",
     "data_quality_episode_update": "AFTER UPDATE ON episodes BEGIN {mark_old} {mark_new} {covered_new} END",
@@ -457,7 +457,10 @@ _QUALITY_MARKS = {
 
 
 def _quality_mark(select: str) -> str:
-    return f"INSERT OR IGNORE INTO data_quality_pending (child) {select};"
+    """Mark the children ``select`` gives, and forget their kept issues at once: what is kept is only ever
+    about records unchanged since (a record deleted or purged leaves nothing of itself in the list)."""
+    return (f"INSERT OR IGNORE INTO data_quality_pending (child) {select}; "
+            f"DELETE FROM data_quality_issues WHERE child IN ({select});")
 
 
 @migrations(name="0075_data_quality_kept")

@@ -98,6 +98,9 @@ def test_after_every_kind_of_change_the_kept_list_is_the_list_found_afresh(hub_d
             continue
         for statement in change.format(**{k: v[0] for k, v in ids.items()}).split("; "):
             hub_db.execute(statement)
+        # Nothing is kept of a changed child's records, even before the next visit (a purge leaves nothing).
+        assert hub_db.execute("select count(*) from data_quality_issues where child in "
+                              "(select child from data_quality_pending)").fetchone()[0] == 0
         issues = kept_is_afresh(hub_db)
         seen.add(len(issues))
     assert len(seen) > 5  # the changes really changed the list
