@@ -95,7 +95,8 @@ def find_issues(db: sqlite_utils.Database) -> list[Issue]:
     The kept list, with the children marked since checked again first; when someone else holds the write lock
     (a big import), those children are checked for this visit alone and the list is kept next time.
     """
-    if not _keep(db):
+    kept = _keep(db)
+    if kept is None:
         with _reading(db):
             pending = "data_quality_pending"
             if not _rules_current(db):
@@ -103,7 +104,7 @@ def find_issues(db: sqlite_utils.Database) -> list[Issue]:
             kept = db.execute(f"SELECT {_KEPT_COLUMNS} FROM data_quality_issues WHERE child NOT IN "
                               f"(SELECT child FROM {pending})").fetchall()
             return _sorted([Issue(*row) for row in kept] + [issue for _, issue in _check(db, pending)])
-    return _sorted(Issue(*row) for row in db.execute(f"SELECT {_KEPT_COLUMNS} FROM data_quality_issues"))
+    return _sorted(kept)
 
 
 def find_issues_afresh(db: sqlite_utils.Database) -> list[Issue]:
@@ -115,11 +116,12 @@ _KEPT_COLUMNS = "check_name, rule, description, child_id, episode_id, rhi_id"
 QUICK_WAIT_MS = 200  # a visit waits this long for the write lock, then checks the changed children for itself
 
 
-def _keep(db) -> bool:
-    """Check the marked children again and keep their issues; False when the register is busy being written."""
+def _keep(db) -> list[Issue] | None:
+    """Check the marked children again, keep their issues and read the whole kept list, in one transaction (a
+    change committed meanwhile waits for it); None when the register is busy being written."""
     conn = db.conn
     if conn.in_transaction:
-        return False  # inside someone else's transaction: read, never write
+        return None  # inside someone else's transaction: read, never write
     waited = conn.execute("PRAGMA busy_timeout").fetchone()[0]
     conn.execute(f"PRAGMA busy_timeout = {QUICK_WAIT_MS}")
     try:
@@ -134,16 +136,16 @@ def _keep(db) -> bool:
                 found = _check(db, "data_quality_pending")
                 db.execute("DELETE FROM data_quality_pending")
             else:
-                return True
+                found = []
             db.conn.executemany(
                 "INSERT INTO data_quality_issues (child, check_name, rule, description, child_id, episode_id, "
                 "rhi_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [(child, i.check, i.rule, i.description, i.child_id, i.episode_id, i.rhi_id) for child, i in found])
-        return True
+            return [Issue(*row) for row in db.execute(f"SELECT {_KEPT_COLUMNS} FROM data_quality_issues")]
     except OperationalError as exc:
         if "locked" not in str(exc) and "busy" not in str(exc):
             raise
-        return False
+        return None
     finally:
         conn.execute(f"PRAGMA busy_timeout = {waited}")
 
