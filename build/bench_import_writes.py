@@ -10,9 +10,9 @@ into a fresh encrypted hub, with every trigger a bulk load sets aside set aside,
 drops indexes first (for example every secondary index, to see the floor the schema sets); ``--skip`` leaves
 out a part (ep, rhi, link, hist); ``--rebuild`` drops every secondary index of the written tables and
 builds each after the load, timed one by one; ``--page-size`` makes the fresh hub with SQLCipher pages of
-that size instead of the register's (rhi_desk.db.CIPHER_PRAGMAS; a new file only). The baseline to compare with is ``build/bench_import.py``'s, in the same
-session: a bare executemany of the same file into one table. (Issue 18: this floor is why 3x is out of
-reach with the register's schema; docs/exports.md.)
+that size instead of the register's (rhi_desk.db.CIPHER_PRAGMAS; a new file only). The baseline to compare
+with is ``build/bench_import.py``'s, in the same session: a bare executemany of the same file into one
+table. (Issue 18: this floor is why 3x is out of reach with the register's schema; docs/exports.md.)
 """
 from __future__ import annotations
 
@@ -27,7 +27,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rhi_desk import installs  # noqa: E402
 from rhi_desk import db as database  # noqa: E402
-from rhi_desk.db import connect  # noqa: E402
 from rhi_desk.register.episode_import import SET_BASED, STAMP_TRIGGERS  # noqa: E402
 from rhi_desk.register.import_writer import _Writer  # noqa: E402
 
@@ -47,7 +46,7 @@ def main() -> None:
     if args.page_size:
         database.CIPHER_PRAGMAS = (*database.CIPHER_PRAGMAS, f"cipher_page_size = {args.page_size}")
     with tempfile.TemporaryDirectory(prefix="bench-writes-") as tmp:
-        db = connect(Path(tmp) / "hub.db")
+        db = database.connect(Path(tmp) / "hub.db")
         installs.initialise(db, "hub", "Benchmark", "Missing team")
         c = db.conn
         c.execute("PRAGMA cache_size = -65536")  # as the import (episode_import.IMPORT_CACHE_KIB)
@@ -101,7 +100,10 @@ def main() -> None:
         c.execute("COMMIT")
         spent["commit"] = time.perf_counter() - t
         total = time.perf_counter() - began
-        print(f"{count:,} rows, dropped: {' '.join(args.drop) or 'none'}; skipped: {' '.join(args.skip) or 'none'}")
+        print(f"{count:,} rows, dropped: {' '.join(args.drop) or 'none'}; skipped: {' '.join(args.skip) or 'none'}; "
+              f"rebuilt after the load: {len(rebuilt)} indexes; "
+              f"pages: {f'{args.page_size} bytes' if args.page_size else 'the register’s size'}; "
+              f"pragmas: {' '.join(args.pragma) or 'none'}")
         print("  " + "  ".join(f"{part} {seconds:.2f} s" for part, seconds in spent.items())
               + f"  total {total:.2f} s")
         c.close()
