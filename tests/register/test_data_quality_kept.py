@@ -56,7 +56,7 @@ def pending(db) -> set[str]:
 # Changes made straight to the register's tables, as any part of the app (or a repair by hand) might: every
 # one is caught by the triggers, whatever code made it.
 CHANGES = [
-    "UPDATE episodes SET start = datetime(start, '-3 days') WHERE id = {e}",
+    "UPDATE episodes SET start = coalesce(datetime(start, '-3 days'), start) WHERE id = {e}",
     "UPDATE episodes SET \"end\" = NULL WHERE id = {e}",
     "UPDATE episodes SET \"end\" = datetime(start, '-1 hour') WHERE id = {e}",
     "UPDATE episodes SET voided_at = '2018-01-01 00:00' WHERE id = {e}",
