@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rhi_desk.register import import_mapping as m
+from rhi_desk.register import workbook_limits
 from rhi_desk.register.children import valid_id
 from rhi_desk.register.import_format import MAX_COLUMNS, RowError, _open
 
-EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")  # an .xls is refused in a sentence (workbook_limits)
 PREVIEW_ROWS = 5
 MAX_WORDS = 40  # distinct unknown words listed per column on the mapping page
 
@@ -44,13 +45,22 @@ def sheet_names(path: Path) -> list[str]:
 
 
 def _workbook(path: Path):
+    """The workbook opened by calamine, once workbook_limits has looked inside its package (open_table then
+    has it look inside the chosen sheet): calamine is never given a workbook it would build too big."""
     from python_calamine import CalamineWorkbook
 
+    _within_limits(path)
     try:
         return CalamineWorkbook.from_path(str(path))
     except Exception:  # calamine's errors name zip and XML internals: say it plainly
-        raise TableError("The file is not an Excel workbook RHI Desk can read. Save it from Excel as .xlsx "
-                         "(Excel Workbook) or as CSV UTF-8, and try again") from None
+        raise TableError(workbook_limits.NOT_A_WORKBOOK) from None
+
+
+def _within_limits(path: Path, sheet: str | None = None) -> None:
+    try:
+        workbook_limits.check(path, sheet)
+    except workbook_limits.WorkbookRefused as refused:
+        raise TableError(str(refused)) from None
 
 
 @dataclass
@@ -83,6 +93,11 @@ def open_table(path: Path, sheet: str | None = None) -> Table:
         if sheet and sheet not in names:
             raise TableError(f"The workbook has no sheet called {sheet!r}. Its sheets are: {', '.join(names)}")
         chosen = sheet or names[0]
+        try:
+            _within_limits(path, chosen)
+        except TableError:
+            book.close()
+            raise
         grid = book.get_sheet_by_name(chosen)
         first_row = grid.start[0] if grid.start else 0
         cells = iter(grid.iter_rows())
