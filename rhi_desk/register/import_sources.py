@@ -9,6 +9,7 @@ show, the words it uses that need a value mapping).
 from __future__ import annotations
 
 import csv
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,9 +57,12 @@ def _workbook(path: Path):
         raise TableError(workbook_limits.NOT_A_WORKBOOK) from None
 
 
-def _within_limits(path: Path, sheet: str | None = None) -> None:
+def _within_limits(path: Path, sheet: str | None = None) -> workbook_limits.Reservation | None:
+    """Refuse the workbook (TableError) if calamine should not read it; with ``sheet``, the cells its grid
+    will hold, counted against the workbooks open at once (released when the table is closed)."""
     try:
-        workbook_limits.check(path, sheet)
+        cells = workbook_limits.check(path, sheet)
+        return workbook_limits.Reservation(cells) if sheet is not None else None
     except workbook_limits.WorkbookRefused as refused:
         raise TableError(str(refused)) from None
 
@@ -94,18 +98,30 @@ def open_table(path: Path, sheet: str | None = None) -> Table:
             raise TableError(f"The workbook has no sheet called {sheet!r}. Its sheets are: {', '.join(names)}")
         chosen = sheet or names[0]
         try:
-            _within_limits(path, chosen)
+            reservation = _within_limits(path, chosen)
         except TableError:
             book.close()
             raise
-        grid = book.get_sheet_by_name(chosen)
-        first_row = grid.start[0] if grid.start else 0
-        cells = iter(grid.iter_rows())
-        header = next(cells, None)
+
+        def close():
+            book.close()
+            reservation.release()
+
+        try:
+            grid = book.get_sheet_by_name(chosen)
+            first_row = grid.start[0] if grid.start else 0
+            cells = iter(grid.iter_rows())
+            header = next(cells, None)
+        except BaseException:
+            close()
+            raise
         if header is None:
+            close()
             raise TableError(f"The sheet {chosen!r} is empty. Choose the sheet with the episodes")
         numbered = ((first_row + i, row) for i, row in enumerate(cells, start=2))
-        return Table(path, chosen, [m.text(h) for h in header[:MAX_COLUMNS + 1]], numbered, book.close)
+        table = Table(path, chosen, [m.text(h) for h in header[:MAX_COLUMNS + 1]], numbered, close)
+        weakref.finalize(table, reservation.release)  # a table dropped without closing gives its cells back too
+        return table
     raw, reader = _open(path)
     try:
         header = next(reader)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import zipfile
 import zlib
 from pathlib import Path
@@ -68,13 +69,14 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
-_checked: dict = {}  # (path, size, modified, sheet) → the sheets found, for files already looked inside
+_checked: dict = {}  # (path, size, modified) → the sheets found; (path, size, modified, sheet) → its cells
 
 
-def check(path: Path, sheet: str | None = None) -> None:
+def check(path: Path, sheet: str | None = None) -> int:
     """Refuse (WorkbookRefused) a workbook calamine should not open; with ``sheet``, that sheet too (the
-    workbook's first sheet when ``sheet`` is ""). Looked inside once per file: the mapping page, the check of
-    the whole file and the import open the same upload in turn."""
+    workbook's first sheet when ``sheet`` is ""), giving the cells calamine will hold for it at most (0 with
+    no sheet). Looked inside once per file: the mapping page, the check of the whole file and the import open
+    the same upload in turn."""
     path = Path(path)
     try:
         stat = path.stat()
@@ -82,7 +84,7 @@ def check(path: Path, sheet: str | None = None) -> None:
         raise WorkbookRefused("The file could not be read. Choose it again") from None
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     if (*key, sheet) in _checked:
-        return
+        return _checked[(*key, sheet)]
     if len(_checked) > 32:
         _checked.clear()
     with open(path, "rb") as f:
@@ -90,16 +92,18 @@ def check(path: Path, sheet: str | None = None) -> None:
             raise WorkbookRefused(OLD_WORKBOOK)
     try:
         with zipfile.ZipFile(path) as package:
-            sheets = _checked.get((*key, None))
+            sheets = _checked.get(key)
             if sheets is None:
                 sheets = _check_package(package)
-                _checked[(*key, None)] = sheets
+                _checked[key] = sheets
+            cells = 0
             if sheet is not None:
                 name = sheet or next(iter(sheets), None)
                 if name not in sheets:
                     raise WorkbookRefused(NOT_A_WORKBOOK)  # a sheet calamine would read that is not looked at
-                _check_sheet(package, sheets[name], name)
-                _checked[(*key, sheet)] = sheets
+                cells = _check_sheet(package, sheets[name], name)
+            _checked[(*key, sheet)] = cells
+            return cells
     except (zipfile.BadZipFile, zlib.error, EOFError, ElementTree.ParseError, KeyError, ValueError,
             NotImplementedError, RuntimeError):
         raise WorkbookRefused(NOT_A_WORKBOOK) from None
@@ -175,10 +179,11 @@ def _letters_greater(number: int) -> bytes:
     return b"(?:" + b"|".join(options) + b")[0-9]"
 
 
-def _check_sheet(package: zipfile.ZipFile, member: str, name: str) -> None:
-    """Refuse the sheet if its XML unpacks past SHEET_LIMIT or its furthest cell makes a grid past CELL_LIMIT."""
+def _check_sheet(package: zipfile.ZipFile, member: str, name: str) -> int:
+    """Refuse the sheet if its XML unpacks past SHEET_LIMIT or its furthest cell makes a grid past CELL_LIMIT;
+    else give the cells calamine will hold for it at most (its grid, or the cells written if more)."""
     if member not in package.namelist():
-        return  # a chart sheet, or a sheet calamine reports missing in its own words
+        return 0  # a chart sheet, or a sheet calamine reports missing in its own words
     too_big = f"The sheet {name!r} holds more than {SHEET_LIMIT >> 30} GB of cells once unpacked. {SAVE_AS}"
     prefix = None
     last_row = 0  # the furthest row named so far
@@ -246,3 +251,30 @@ def _check_sheet(package: zipfile.ZipFile, member: str, name: str) -> None:
             f"The sheet {name!r} reaches {where}, a grid of more than {CELL_LIMIT:,} cells, more than RHI Desk "
             f"reads from a workbook. If cells far below or to the right of the episodes hold something, delete "
             f"those rows and columns in Excel and save again; or {SAVE_AS[0].lower()}{SAVE_AS[1:]}")
+    return max(rows * columns, count)
+
+
+# ---------------------------------------------------------------------------------------------
+# Workbooks open at once
+
+READING_LIMIT = 2 * CELL_LIMIT  # cells of the workbooks open at once in one process (the hub: every user's)
+BUSY = ("Other large workbooks are being read on this hub just now, and reading this one as well would take more "
+        "memory than the hub keeps for workbooks. Try again in a few minutes, or " + SAVE_AS[0].lower() + SAVE_AS[1:])
+_reading = [0]
+_reading_lock = threading.Lock()
+
+
+class Reservation:
+    """Cells counted against READING_LIMIT while a workbook's sheet is open; released once, on closing."""
+
+    def __init__(self, cells: int):
+        with _reading_lock:
+            if _reading[0] and _reading[0] + cells > READING_LIMIT:
+                raise WorkbookRefused(BUSY)
+            _reading[0] += cells
+        self.cells = cells
+
+    def release(self) -> None:
+        with _reading_lock:
+            cells, self.cells = self.cells, 0
+            _reading[0] -= cells

@@ -206,3 +206,25 @@ def test_the_import_page_and_the_command_line_refuse_it_and_the_hub_carries_on(s
     assert result.exit_code != 0 and "reaches cell XFD1048576" in result.output
     assert table_counts(hub_db) == before
     assert import_sources.open_table(workbook(tmp_path / "fine.xlsx", GRID)).header == HEADER
+
+
+def test_workbooks_open_at_once_share_one_budget_and_give_it_back_on_closing(tmp_path, monkeypatch):
+    # On the hub every user's upload is read in the one process: two large workbooks at once are within what
+    # each may hold, but not both together. The second is asked to wait, and opens once the first is closed.
+    monkeypatch.setattr(workbook_limits, "READING_LIMIT", 7 * 3 + 7 * 2)
+    first = workbook(tmp_path / "first.xlsx", GRID)
+    second = workbook(tmp_path / "second.xlsx", GRID)
+    table = import_sources.open_table(first)
+    with pytest.raises(import_sources.TableError) as refused:
+        import_sources.open_table(second)
+    assert str(refused.value) == workbook_limits.BUSY
+    table.close()
+    again = import_sources.open_table(second)
+    assert again.header == HEADER and len(list(again.rows())) == 2
+    again.close()
+    dropped = import_sources.open_table(first)  # dropped without closing: its cells come back all the same
+    del dropped
+    import gc
+    gc.collect()
+    import_sources.open_table(second).close()
+    assert workbook_limits._reading[0] == 0
